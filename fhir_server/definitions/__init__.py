@@ -1,0 +1,1 @@
+"""FHIR definitions: the core package in the FHIR package cache, and the project's profiles."""

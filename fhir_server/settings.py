@@ -1,0 +1,49 @@
+"""Configuration: environment variables prefixed ``RYGGRAD_``, gathered in one settings object."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RYGGRAD_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".ryggrad"), description="Everything the server writes to disk.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default a SQLite file under the data dir."
+    )
+    base_url: str = Field(default="http://127.0.0.1:8080/fhir", description="Public base of the FHIR API.")
+    fhir_package_cache: Path = Field(
+        default=Path.home() / ".fhir" / "packages", description="The standard FHIR package cache."
+    )
+    fhir_registry_url: str = Field(
+        default="https://packages.fhir.org", description="FHIR package registry tried first at install."
+    )
+    profiles_dir: Path = Field(default=Path("profiles"), description="The project's conformance package.")
+
+    # Limits
+    max_body_bytes: int = Field(default=20 * 1024 * 1024, description="Largest accepted request body.")
+    max_json_depth: int = Field(default=64, description="Deepest accepted JSON nesting.")
+    max_bundle_entries: int = Field(default=10_000, description="Most entries in one batch/transaction.")
+    default_page_size: int = Field(default=50, description="Search/history page size when _count is absent.")
+    max_page_size: int = Field(default=1_000, description="Largest _count honoured.")
+    db_pool_size: int = Field(default=10, description="Connection pool size (PostgreSQL).")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'ryggrad.db').resolve()}"
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
