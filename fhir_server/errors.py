@@ -16,7 +16,11 @@ class Issue:
     expression: tuple[str, ...] = ()
 
     def to_fhir(self) -> dict[str, Any]:
-        issue: dict[str, Any] = {"severity": self.severity, "code": self.code, "diagnostics": self.diagnostics}
+        issue: dict[str, Any] = {
+            "severity": self.severity,
+            "code": self.code,
+            "diagnostics": self.diagnostics,
+        }
         if self.expression:
             issue["expression"] = list(self.expression)
         return issue
@@ -44,7 +48,9 @@ class FhirError(Exception):
     def at_expression(self, prefix: str) -> FhirError:
         """The same error with every issue's expression prefixed (used for Bundle entries)."""
         issues = [
-            Issue(i.code, i.diagnostics, i.severity, tuple(f"{prefix}.{e}" for e in i.expression) or (prefix,))
+            Issue(
+                i.code, i.diagnostics, i.severity, tuple(f"{prefix}.{e}" for e in i.expression) or (prefix,)
+            )
             for i in self.issues
         ]
         return FhirError(self.status, issues, self.headers)

@@ -11,5 +11,6 @@ SHARED_DIR = REPO_ROOT.parent / "shared"
 FIXTURES = SHARED_DIR / "fixtures"
 
 requires_shared = pytest.mark.skipif(
-    not FIXTURES.is_dir(), reason=f"reference fixtures not present at {SHARED_DIR} (../shared beside the checkout)"
+    not FIXTURES.is_dir(),
+    reason=f"reference fixtures not present at {SHARED_DIR} (../shared beside the checkout)",
 )

@@ -1,0 +1,109 @@
+"""The ``ryggrad`` command."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from fhir_server.settings import get_settings
+
+app = typer.Typer(help="Ryggrad: a FHIR R4 server for Norwegian medical quality registries.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+def _server():  # type: ignore[no-untyped-def]
+    from fhir_server.server import FhirServer
+
+    return FhirServer(get_settings())
+
+
+@app.command()
+def packages() -> None:
+    """Install the official FHIR R4 core package into the FHIR package cache."""
+    from fhir_server.definitions.package_cache import ensure_core_package
+
+    settings = get_settings()
+    path = ensure_core_package(settings.fhir_package_cache, settings.fhir_registry_url)
+    console.print(f"hl7.fhir.r4.core#4.0.1 is in {path}")
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    from fhir_server.storage.engine import Database
+    from fhir_server.storage.migrate import current_revision, upgrade
+
+    settings = get_settings()
+    settings.ensure_data_dir()
+    db = Database(settings.resolved_database_url)
+    upgrade(db)
+    console.print(f"database at revision {current_revision(db)} ({db.dialect})")
+    db.dispose()
+
+
+@app.command()
+def load(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of FHIR JSON (.json, .json.bz2)")],
+) -> None:
+    """Load conformance resources or Bundles."""
+    from fhir_server.loader import LoadReport, json_files, load_file
+
+    files = json_files(paths)
+    server = _server()
+    report = LoadReport()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("loading", total=len(files))
+        for path in files:
+            load_file(server, path, report)
+            progress.advance(task)
+    server.close()
+    console.print(f"loaded {report.resources} resources from {report.files} files")
+    for failure in report.failures:
+        console.print(f"[red]failed[/red] {failure}")
+    if report.failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data")] = 2026,
+    patients: Annotated[int, typer.Option(help="How many synthetic patients")] = 40,
+) -> None:
+    """Load synthetic registry demo data (idempotent: running it again creates nothing new)."""
+    from fhir_server.demo import build_demo_bundle
+    from fhir_server.rest.messages import FhirRequest
+
+    server = _server()
+    response = server.execute(
+        FhirRequest("POST", "", body=build_demo_bundle(seed, today=date.today(), patients=patients))
+    )
+    statuses = [e["response"]["status"].split()[0] for e in (response.resource or {}).get("entry", [])]
+    server.close()
+    console.print(f"demo data: {statuses.count('201')} created, {statuses.count('200')} already present")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8080,
+    workers: Annotated[int, typer.Option(help="API processes")] = 1,
+) -> None:
+    """Serve the FHIR API at http://HOST:PORT/fhir."""
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(
+        "fhir_server.http.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,  # our own access log leaves query strings (identifiers) out
+        log_level="info",
+    )

@@ -1,0 +1,188 @@
+"""The demo data as one FHIR transaction Bundle, loaded through the server's ordinary transaction endpoint.
+
+Every entry is a conditional create (``POST`` with ``ifNoneExist`` on the resource's business identifier),
+so loading the bundle again creates nothing new. ``fullUrl`` values are ``urn:uuid:`` UUIDs derived from the
+seed, and entries refer to each other by them.
+
+Two random streams keep the data stable: people and organisations depend on the seed only (ages count from a
+fixed anchor date, not from ``today``); appointment dates are offsets from ``today``. Appointment identifiers
+depend on the seed only, so a reload on a later day does not duplicate appointments either.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fhir_server.demo import resources as r
+from fhir_server.demo.catalogue import (
+    APPOINTMENT_DESCRIPTIONS,
+    CLINICS,
+    FAMILY_FIRST,
+    FAMILY_LAST,
+    FEMALE_GIVEN,
+    HEALTH_TRUST_NAME,
+    MALE_GIVEN,
+    PLACES,
+    STAFFING,
+    STREETS,
+    Clinic,
+)
+from fhir_server.norway.identifiers import (
+    FNR_SYSTEM,
+    HPR_SYSTEM,
+    ORGNR_SYSTEM,
+    RESH_SYSTEM,
+    orgnr_control_digit,
+    synthetic_fnr,
+)
+
+OSLO = ZoneInfo("Europe/Oslo")
+AGE_ANCHOR = date(2026, 1, 1)  # patients are 18-85 years old on this date
+MIN_AGE, MAX_AGE = 18, 85
+FUTURE_DAYS = 60  # booked appointments fall 1..60 days after today
+PAST_DAYS = 120  # fulfilled appointments fall 1..120 days before today
+PAST_SHARE = 0.25
+NNRR_POTENTIAL_SHARE = 0.8
+CLINIC_WEIGHTS = (3, 2, 2)  # follows CLINICS
+_UUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, f"{r.CANONICAL_BASE}/demo")
+
+
+def build_demo_bundle(seed: int = 2026, *, today: date | None = None, patients: int = 40) -> dict[str, Any]:
+    """A FHIR R4 transaction Bundle with the demo units, staff, patients and appointments.
+
+    Deterministic for a given ``seed`` and ``today`` (default: today in Europe/Oslo).
+    """
+    if patients < 0:
+        raise ValueError("patients must not be negative")
+    today = today or datetime.now(OSLO).date()
+    builder = _DemoBuilder(seed, today)
+    builder.add_units()
+    builder.add_staff()
+    for index in range(patients):
+        builder.add_patient_with_appointment(index)
+    return {"resourceType": "Bundle", "type": "transaction", "entry": builder.entries}
+
+
+class _DemoBuilder:
+    def __init__(self, seed: int, today: date) -> None:
+        self.seed = seed
+        self.today = today
+        self.people = random.Random(f"ryggrad-demo:{seed}:people")
+        self.schedule = random.Random(f"ryggrad-demo:{seed}:schedule")
+        self.entries: list[dict[str, Any]] = []
+        self.used: set[str] = set()
+        self.clinic_urls: dict[str, str] = {}
+        self.location_urls: dict[str, str] = {}
+        self.staff_urls: dict[str, list[str]] = {}
+
+    # -- entries -----------------------------------------------------------------------------------------
+
+    def _add(self, key: str, resource: r.Resource, system: str, value: str) -> str:
+        full_url = f"urn:uuid:{uuid.uuid5(_UUID_NAMESPACE, f'{self.seed}/{key}')}"
+        request = {
+            "method": "POST",
+            "url": resource["resourceType"],
+            "ifNoneExist": f"identifier={system}|{value}",
+        }
+        self.entries.append({"fullUrl": full_url, "resource": resource, "request": request})
+        return full_url
+
+    def _unique(self, make: Callable[[], str]) -> str:
+        """A value from ``make`` not handed out before in this bundle."""
+        while (value := make()) in self.used:
+            pass
+        self.used.add(value)
+        return value
+
+    # -- organisations, staff -----------------------------------------------------------------------------
+
+    def _orgnr(self) -> str:
+        while True:
+            first_eight = "9" + "".join(str(self.people.randrange(10)) for _ in range(7))
+            control = orgnr_control_digit(first_eight)
+            if control is not None:
+                return f"{first_eight}{control}"
+
+    def add_units(self) -> None:
+        orgnr = self._unique(self._orgnr)
+        trust_url = self._add("trust", r.health_trust(HEALTH_TRUST_NAME, orgnr), ORGNR_SYSTEM, orgnr)
+        for clinic in CLINICS:
+            resh = self._unique(lambda: str(self.people.randint(4_000_000, 4_999_999)))
+            clinic_url = self._add(
+                f"clinic/{clinic.key}", r.clinic_organization(clinic, resh, trust_url), RESH_SYSTEM, resh
+            )
+            location_id = f"{self.seed}-{clinic.key}"
+            location = r.clinic_location(clinic, location_id, clinic_url)
+            self.location_urls[clinic.key] = self._add(
+                f"location/{clinic.key}", location, r.LOCATION_ID_SYSTEM, location_id
+            )
+            self.clinic_urls[clinic.key] = clinic_url
+
+    def _person(self) -> tuple[str, str, bool]:
+        female = self.people.random() < 0.55
+        given = self.people.choice(FEMALE_GIVEN if female else MALE_GIVEN)
+        first = self.people.choice(FAMILY_FIRST)
+        last = self.people.choice([s for s in FAMILY_LAST if not first.lower().endswith(s)])
+        family = re.sub(r"(.)\1\1", r"\1\1", first + last)  # Fjell + lien -> Fjellien
+        return family, given, female
+
+    def add_staff(self) -> None:
+        for clinic in CLINICS:
+            urls = self.staff_urls.setdefault(clinic.key, [])
+            for number, profession in enumerate(STAFFING[clinic.key], start=1):
+                family, given, female = self._person()
+                hpr = self._unique(lambda: str(self.people.randint(9_000_000, 9_999_999)))
+                resource = r.practitioner(hpr, family, given, female, profession)
+                practitioner_url = self._add(f"practitioner/{clinic.key}/{number}", resource, HPR_SYSTEM, hpr)
+                role_id = f"{self.seed}-{clinic.key}-{number}"
+                clinic_url, location_url = self.clinic_urls[clinic.key], self.location_urls[clinic.key]
+                role = r.practitioner_role(role_id, practitioner_url, clinic_url, location_url, profession)
+                self._add(f"role/{clinic.key}/{number}", role, r.PRACTITIONER_ROLE_ID_SYSTEM, role_id)
+                urls.append(practitioner_url)
+
+    # -- patients, appointments ---------------------------------------------------------------------------
+
+    def add_patient_with_appointment(self, index: int) -> None:
+        family, given, female = self._person()
+        age = self.people.randint(MIN_AGE, MAX_AGE)
+        birth = date(AGE_ANCHOR.year - age - 1, 1, 1) + timedelta(days=self.people.randrange(365))
+        fnr = self._unique(lambda: synthetic_fnr(birth, self.people, female))
+        street = self.people.choice(STREETS)
+        postal_code, city, municipality = self.people.choice(PLACES)
+        address = r.home_address(street, self.people.randint(1, 120), postal_code, city, municipality)
+        resource = r.patient(fnr, family, given, female, birth, address)
+        patient_url = self._add(f"patient/{index}", resource, FNR_SYSTEM, fnr)
+        self._add_appointment(index, patient_url)
+
+    def _add_appointment(self, index: int, patient_url: str) -> None:
+        rng = self.schedule
+        clinic: Clinic = rng.choices(CLINICS, weights=CLINIC_WEIGHTS)[0]
+        past = rng.random() < PAST_SHARE
+        offsets = range(-PAST_DAYS, 0) if past else range(1, FUTURE_DAYS + 1)
+        days = [d for d in (self.today + timedelta(days=o) for o in offsets) if d.weekday() < 5]
+        day = rng.choice(days)
+        hour, minute = rng.randint(8, 14), rng.choice((0, 15, 30, 45))
+        start = datetime(day.year, day.month, day.day, hour, minute, tzinfo=OSLO)
+        end = start + timedelta(minutes=rng.choice((45, 60)))
+        booked_days_before = rng.randint(14, 60) if past else rng.randint(0, 30)
+        created = (day if past else self.today) - timedelta(days=booked_days_before)
+        appointment_id = f"{self.seed}-{index:04d}"
+        resource = r.appointment(
+            appointment_id=appointment_id,
+            status="fulfilled" if past else "booked",
+            nnrr_potential=clinic.registry == "NNRR" and rng.random() < NNRR_POTENTIAL_SHARE,
+            description=rng.choice(APPOINTMENT_DESCRIPTIONS[clinic.registry]),
+            start=start,
+            end=end,
+            created=created,
+            patient_url=patient_url,
+            practitioner_url=rng.choice(self.staff_urls[clinic.key]),
+            location_url=self.location_urls[clinic.key],
+        )
+        self._add(f"appointment/{index}", resource, r.APPOINTMENT_ID_SYSTEM, appointment_id)

@@ -1,0 +1,131 @@
+"""The ASGI application: ``/fhir`` (every FHIR interaction) and ``/healthz``."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from fastapi import FastAPI
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from fhir_server.errors import FhirError, Issue, fhir_error, operation_outcome
+from fhir_server.http.body import parse_json, read_body
+from fhir_server.http.media import FHIR_JSON, FORM, check_acceptable, request_body_type
+from fhir_server.rest.messages import FhirRequest, FhirResponse
+from fhir_server.server import FhirServer
+from fhir_server.settings import Settings, get_settings
+
+log = logging.getLogger("ryggrad.http")
+access_log = logging.getLogger("ryggrad.access")
+
+FORWARDED_HEADERS = ("if-match", "if-none-match", "if-none-exist", "if-modified-since", "prefer")
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def _render(response: FhirResponse, pretty: bool, head: bool = False) -> Response:
+    headers = dict(response.headers)
+    if response.resource is None or response.status in (204, 304):
+        return Response(status_code=response.status, headers=headers)
+    option = orjson.OPT_INDENT_2 if pretty else 0
+    content = b"" if head else orjson.dumps(response.resource, option=option)
+    return Response(content, response.status, headers, media_type=f"{FHIR_JSON}; charset=utf-8")
+
+
+def _error_response(error: FhirError, pretty: bool) -> Response:
+    return _render(FhirResponse(error.status, error.outcome, error.headers), pretty)
+
+
+def _is_pretty(request: Request) -> bool:
+    return request.query_params.get("_pretty", "false").lower() == "true"
+
+
+async def _fhir_request(request: Request, path: str, server: FhirServer) -> FhirRequest:
+    method = request.method
+    query = [(k, v) for k, v in request.query_params.multi_items()]
+    body: Any = None
+    content_type = FHIR_JSON
+    if method in ("POST", "PUT", "PATCH"):
+        content_type = request_body_type(request.headers.get("content-type"), method)
+        data = await read_body(request, server.settings.max_body_bytes)
+        if content_type == FORM:
+            if not path.rstrip("/").endswith("_search"):
+                raise fhir_error(415, "not-supported", "Form bodies are accepted only by [type]/_search")
+            query += parse_qsl(data.decode("utf-8", "replace"), keep_blank_values=True)
+        else:
+            body = parse_json(data, server.settings.max_json_depth)
+    headers = {name: request.headers[name] for name in FORWARDED_HEADERS if name in request.headers}
+    return FhirRequest("GET" if method == "HEAD" else method, path, query, headers, body, content_type)
+
+
+def create_app(settings: Settings | None = None, server: FhirServer | None = None) -> FastAPI:
+    settings = settings or (server.settings if server else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        if not hasattr(app.state, "server"):
+            app.state.server = server or await run_in_threadpool(FhirServer, settings)
+        yield
+        if server is None:
+            app.state.server.close()
+
+    app = FastAPI(title="Ryggrad FHIR server", lifespan=lifespan, docs_url=None, redoc_url=None)
+    if server is not None:
+        app.state.server = server
+
+    @app.middleware("http")
+    async def log_access(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        # the path only: query strings may carry identifiers, and patient data never goes to logs
+        access_log.info(
+            "%s %s %d %.1fms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    @app.get("/healthz")
+    async def healthz(request: Request) -> Response:
+        srv: FhirServer = request.app.state.server
+
+        def check() -> None:
+            with srv.db.reading() as conn:
+                conn.execute(text("SELECT 1"))
+
+        try:
+            await run_in_threadpool(check)
+        except Exception:
+            log.exception("health check failed")
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok", "fhirVersion": "4.0.1"})
+
+    @app.api_route("/fhir", methods=METHODS, include_in_schema=False)
+    @app.api_route("/fhir/{path:path}", methods=METHODS, include_in_schema=False)
+    async def fhir(request: Request, path: str = "") -> Response:
+        srv: FhirServer = request.app.state.server
+        pretty = _is_pretty(request)
+        try:
+            check_acceptable(request.headers.get("accept"), request.query_params.get("_format"))
+            fhir_request = await _fhir_request(request, path, srv)
+            response = await run_in_threadpool(srv.execute, fhir_request)
+            return _render(response, pretty, head=request.method == "HEAD")
+        except FhirError as error:
+            return _error_response(error, pretty)
+        except Exception:
+            incident = uuid.uuid4().hex[:12]
+            log.exception("unexpected error, incident %s", incident)
+            outcome = operation_outcome([Issue("exception", f"Internal server error (incident {incident})")])
+            return _render(FhirResponse(500, outcome), pretty)
+
+    return app

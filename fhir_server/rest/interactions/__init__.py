@@ -1,0 +1,1 @@
+"""One FHIR interaction a module."""

@@ -1,0 +1,51 @@
+"""The search half of conditional create, update, delete and patch, and conditional references."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from sqlalchemy import text
+
+from fhir_server.errors import bad_request, precondition_failed
+from fhir_server.rest.context import Context
+from fhir_server.search.basic import match_criteria, parse_criteria
+from fhir_server.storage.store import StoredVersion
+
+
+def lock_criteria(ctx: Context, resource_type: str, params: Sequence[tuple[str, str]]) -> None:
+    """Serialise concurrent conditional writes with the same criteria (PostgreSQL; SQLite writers are serial),
+    so two simultaneous conditional creates cannot both create."""
+    if not ctx.server.db.is_postgres:
+        return
+    key = resource_type + "?" + "&".join(f"{k}={v}" for k, v in sorted(params))
+    digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+    ctx.conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": digest})
+
+
+def find_matches(
+    ctx: Context, resource_type: str, params: Sequence[tuple[str, str]], *, lock: bool = False
+) -> list[StoredVersion]:
+    if lock:
+        lock_criteria(ctx, resource_type, params)
+    return match_criteria(ctx.conn, resource_type, params, ctx.server.searchable(resource_type))
+
+
+def single_match(ctx: Context, resource_type: str, params: Sequence[tuple[str, str]]) -> StoredVersion | None:
+    """None for no match; 412 when the criteria are not selective enough."""
+    matches = find_matches(ctx, resource_type, params, lock=True)
+    if len(matches) > 1:
+        raise precondition_failed("The search criteria match more than one resource; make them more selective")
+    return matches[0] if matches else None
+
+
+def resolve_conditional_reference(ctx: Context, reference: str) -> str:
+    """``Patient?identifier=…`` → ``Patient/<id>``; exactly one match required."""
+    resource_type, params = parse_criteria(reference)
+    if resource_type not in ctx.server.resource_types:
+        raise bad_request("A conditional reference names an unknown resource type")
+    matches = find_matches(ctx, resource_type, params)
+    if len(matches) != 1:
+        found = "no resource" if not matches else "more than one resource"
+        raise precondition_failed(f"A conditional reference to {resource_type} matches {found}")
+    return f"{resource_type}/{matches[0].id}"

@@ -1,0 +1,123 @@
+"""The shared write path: check a body, stamp it, store a version, index it, and answer per ``Prefer``."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from fhir_server.errors import FhirError, Issue, bad_request, conflict, not_found, operation_outcome
+from fhir_server.rest.context import Context
+from fhir_server.rest.messages import FhirRequest, FhirResponse
+from fhir_server.rest.versioning import next_timestamp, stamp_meta, version_headers, without_server_meta
+from fhir_server.search.tokens import identifier_tokens
+from fhir_server.storage.store import IdTaken, StoredVersion, VersionConflict
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+WRITE_RETRIES = 3
+
+
+def check_type(ctx: Context, resource_type: str) -> None:
+    if resource_type not in ctx.server.resource_types:
+        raise not_found(f"Unknown resource type '{resource_type}'")
+
+
+def check_id(resource_id: str) -> None:
+    if not ID_PATTERN.match(resource_id):
+        raise bad_request("A resource id is 1-64 characters of A-Z, a-z, 0-9, '-' and '.'")
+
+
+def checked_resource(ctx: Context, body: Any, resource_type: str) -> dict[str, Any]:
+    """The request body as a valid R4 resource of ``resource_type`` (400 otherwise)."""
+    if not isinstance(body, dict):
+        raise bad_request("The body must be a FHIR resource (a JSON object)")
+    actual = body.get("resourceType")
+    if not isinstance(actual, str):
+        raise bad_request("The body has no resourceType", "resourceType")
+    if actual != resource_type:
+        raise bad_request(f"The body is a {actual}, but the URL names {resource_type}", "resourceType")
+    issues = ctx.server.validator.validate(body)
+    errors = [i for i in issues if i.severity in ("error", "fatal")]
+    if errors:
+        raise FhirError(400, errors)
+    return body
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _index(ctx: Context, version: StoredVersion) -> None:
+    assert version.rid is not None
+    rows = identifier_tokens(version.content) if version.content else []
+    ctx.store.replace_tokens(version.rid, version.resource_type, rows)
+
+
+def create_resource(
+    ctx: Context, resource_type: str, content: dict[str, Any], method: str, resource_id: str | None = None
+) -> StoredVersion:
+    """Version 1. A client-chosen id (update as create) may clash with a racer: ``IdTaken``.
+    POST ids are fresh UUIDs (assigned here or by a transaction), which cannot clash."""
+    rid = resource_id or new_id()
+    stamped = stamp_meta(content, rid, 1, ctx.now)
+    may_exist = method != "POST"
+    version = ctx.store.insert_new(resource_type, rid, stamped, ctx.now, method, may_exist=may_exist)
+    _index(ctx, version)
+    return version
+
+
+def update_resource(
+    ctx: Context, current: StoredVersion, content: dict[str, Any] | None, method: str
+) -> tuple[StoredVersion, bool]:
+    """The next version (``content`` None deletes). Returns (version, changed): no new version when nothing
+    changed, so repeated identical pushes from an EHR are idempotent."""
+    unchanged = (
+        current.deleted
+        if content is None
+        else not current.deleted and without_server_meta(content) == without_server_meta(current.content)
+    )
+    if unchanged:
+        return current, False
+    now = next_timestamp(ctx.now, current)
+    stamped = None if content is None else stamp_meta(content, current.id, current.version_id + 1, now)
+    version = ctx.store.write_version(current, stamped, now, method)
+    _index(ctx, version)
+    return version, True
+
+
+def write_with_retries(ctx: Context, attempt: Any) -> Any:
+    """Run ``attempt()`` again after a lost race (another writer committed first), a few times at most."""
+    for _ in range(WRITE_RETRIES):
+        try:
+            return attempt()
+        except (VersionConflict, IdTaken):
+            continue
+    raise conflict("The resource was changed by another request at the same time; try again")
+
+
+def location(ctx: Context, version: StoredVersion) -> str:
+    return f"{ctx.base_url}/{version.resource_type}/{version.id}/_history/{version.version_id}"
+
+
+def prefer_return(req: FhirRequest) -> str:
+    prefer = req.header("prefer") or ""
+    for part in prefer.split(";"):
+        for item in part.split(","):
+            key, _, value = item.strip().partition("=")
+            if key == "return" and value.strip('"') in ("minimal", "representation", "OperationOutcome"):
+                return value.strip('"')
+    return "representation"
+
+
+def written_response(ctx: Context, req: FhirRequest, version: StoredVersion, status: int, message: str) -> FhirResponse:
+    headers = version_headers(version)
+    headers["Location"] = location(ctx, version)
+    body: dict[str, Any] | None
+    match prefer_return(req):
+        case "minimal":
+            body = None
+        case "OperationOutcome":
+            body = operation_outcome([Issue("informational", message, severity="information")])
+        case _:
+            body = version.content
+    return FhirResponse(status, body, headers)

@@ -1,0 +1,87 @@
+"""Route a FHIR request to its interaction by method and path shape."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fhir_server.errors import FhirError, conflict, fhir_error
+from fhir_server.rest.context import Context
+from fhir_server.rest.interactions import create, delete, history, patch, read, search, update
+from fhir_server.rest.interactions.capabilities import metadata
+from fhir_server.rest.messages import FhirRequest, FhirResponse
+from fhir_server.rest.resources import check_type
+from fhir_server.storage.store import IdTaken, VersionConflict
+
+Handler = Callable[..., FhirResponse]
+
+
+def _method_not_allowed(method: str, path: str) -> FhirError:
+    return fhir_error(405, "not-supported", f"{method} is not supported on '{path or '/'}'")
+
+
+def route(req: FhirRequest) -> tuple[Handler, tuple[str, ...], str | None]:
+    """(handler, path arguments, resource type to check)."""
+    parts = tuple(p for p in req.path.strip("/").split("/") if p)
+    method = req.method
+    n = len(parts)
+    table: dict[tuple[str, int], Handler] = {}
+    if n == 1 and parts[0] == "metadata":
+        table = {("GET", 1): metadata}
+        args: tuple[str, ...] = ()
+    elif n == 1 and parts[0] == "_history":
+        table = {("GET", 1): history.history}
+        args = ()
+    elif (n >= 1 and parts[0].startswith("$")) or (n >= 2 and parts[-1].startswith("$")):
+        raise fhir_error(404, "not-supported", f"The operation '{parts[-1]}' is not known to this server")
+    elif n == 1:
+        table = {
+            ("GET", 1): search.search_type,
+            ("POST", 1): create.create,
+            ("PUT", 1): update.conditional_update,
+            ("DELETE", 1): delete.conditional_delete,
+            ("PATCH", 1): patch.conditional_patch,
+        }
+        args = parts
+    elif n == 2 and parts[1] == "_search":
+        table = {("POST", 2): search.search_type}
+        args = parts[:1]
+    elif n == 2 and parts[1] == "_history":
+        table = {("GET", 2): history.history}
+        args = parts[:1]
+    elif n == 2:
+        table = {
+            ("GET", 2): read.read,
+            ("PUT", 2): update.update,
+            ("DELETE", 2): delete.delete,
+            ("PATCH", 2): patch.patch,
+        }
+        args = parts
+    elif n == 3 and parts[2] == "_history":
+        table = {("GET", 3): history.history}
+        args = parts[:2]
+    elif n == 4 and parts[2] == "_history":
+        table = {("GET", 4): read.vread}
+        args = (parts[0], parts[1], parts[3])
+    else:
+        raise fhir_error(404, "not-found", f"No FHIR endpoint at '{req.path}'")
+    handler = table.get((method, n))
+    if handler is None:
+        raise _method_not_allowed(method, req.path)
+    resource_type = args[0] if args else None
+    return handler, args, resource_type
+
+
+def dispatch(ctx: Context, req: FhirRequest) -> FhirResponse:
+    handler, args, resource_type = route(req)
+    if resource_type is not None:
+        check_type(ctx, resource_type)
+    try:
+        return handler(ctx, req, *args)
+    except (VersionConflict, IdTaken) as exc:
+        raise conflict("The resource was changed by another request at the same time; try again") from exc
+
+
+def is_read_only(req: FhirRequest) -> bool:
+    if req.method in ("GET", "HEAD"):
+        return True
+    return req.method == "POST" and req.path.strip("/").endswith("/_search")

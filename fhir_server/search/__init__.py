@@ -1,0 +1,1 @@
+"""FHIR search: parameter values, index extraction and query building."""

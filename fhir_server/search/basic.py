@@ -1,0 +1,165 @@
+"""The first search: ``_id``, ``_lastUpdated``, ``identifier``, ``_count`` and ``_total`` on one resource type.
+
+Results page by the resource's surrogate key (a keyset cursor), so a next link stays valid while data changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, not_, or_, select
+
+from fhir_server.errors import bad_request
+from fhir_server.search.dates import parse_date_range
+from fhir_server.search.values import parse_token, split_prefix, split_unescaped, unescape
+from fhir_server.storage.schema import resource, search_token
+from fhir_server.storage.store import ResourceStore, StoredVersion
+
+#: Parameters about the result set, not about matching.
+RESULT_PARAMETERS = frozenset({"_count", "_cursor", "_total", "_format", "_pretty"})
+#: Matching parameters every resource type has here.
+COMMON_PARAMETERS = frozenset({"_id", "_lastUpdated"})
+TOTAL_MODES = ("none", "estimate", "accurate")
+
+
+@dataclass
+class SearchQuery:
+    resource_type: str
+    conditions: list[ColumnElement[bool]] = field(default_factory=list)
+    used: list[tuple[str, str]] = field(default_factory=list)
+    count: int = 50
+    cursor: int | None = None
+    total: str = "none"
+
+
+@dataclass
+class SearchPage:
+    matches: list[StoredVersion]
+    next_cursor: int | None
+    total: int | None
+
+
+def _last_updated_condition(value: str) -> ColumnElement[bool]:
+    prefix, raw = split_prefix(value)
+    rng = parse_date_range(raw, "_lastUpdated")
+    col = resource.c.last_updated
+    conditions: dict[str, ColumnElement[bool]] = {
+        "eq": and_(col >= rng.low, col < rng.high),
+        "ne": or_(col < rng.low, col >= rng.high),
+        "gt": col >= rng.high,
+        "sa": col >= rng.high,
+        "lt": col < rng.low,
+        "eb": col < rng.low,
+        "ge": col >= rng.low,
+        "le": col < rng.high,
+    }
+    if prefix == "ap":
+        margin = (rng.high - rng.low) / 10
+        return and_(col >= rng.low - margin, col < rng.high + margin)
+    return conditions[prefix]
+
+
+def _identifier_condition(resource_type: str, value: str) -> ColumnElement[bool]:
+    token = parse_token(value, "identifier")
+    clauses = [
+        search_token.c.rid == resource.c.rid,
+        search_token.c.resource_type == resource_type,
+        search_token.c.param == "identifier",
+    ]
+    if token.code is not None:
+        clauses.append(search_token.c.code == token.code)
+    if token.system == "":
+        clauses.append(search_token.c.system.is_(None))
+    elif token.system is not None:
+        clauses.append(search_token.c.system == token.system)
+    return exists(select(1).where(*clauses))
+
+
+def _int_param(name: str, value: str, minimum: int) -> int:
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise bad_request(f"{name} must be a whole number") from exc
+    if number < minimum:
+        raise bad_request(f"{name} must be at least {minimum}")
+    return number
+
+
+def build_query(
+    resource_type: str,
+    params: Sequence[tuple[str, str]],
+    *,
+    searchable: frozenset[str],
+    strict: bool,
+    default_count: int = 50,
+    max_count: int = 1000,
+) -> SearchQuery:
+    """Parse search parameters. ``strict``: an unknown parameter is an error rather than ignored."""
+    query = SearchQuery(resource_type, count=default_count)
+    query.conditions += [resource.c.resource_type == resource_type, not_(resource.c.deleted)]
+    for name, value in params:
+        if name == "_count":
+            query.count = min(_int_param("_count", value, 0), max_count)
+        elif name == "_cursor":
+            query.cursor = _int_param("_cursor", value, 0)
+        elif name == "_total":
+            if value not in TOTAL_MODES:
+                raise bad_request("_total must be one of none, estimate, accurate")
+            query.total = value
+        elif name in ("_format", "_pretty"):
+            continue
+        elif name in searchable:
+            alternatives = split_unescaped(value, ",")
+            if name == "_id":
+                query.conditions.append(resource.c.id.in_([unescape(v) for v in alternatives]))
+            elif name == "_lastUpdated":
+                query.conditions.append(or_(*[_last_updated_condition(v) for v in alternatives]))
+            elif name == "identifier":
+                query.conditions.append(or_(*[_identifier_condition(resource_type, v) for v in alternatives]))
+            query.used.append((name, value))
+        elif strict:
+            raise bad_request(f"Search parameter '{name}' is not supported for {resource_type}")
+    return query
+
+
+def run_query(conn: Connection, query: SearchQuery) -> SearchPage:
+    total = None
+    if query.total != "none":
+        total = conn.execute(select(func.count()).select_from(resource).where(*query.conditions)).scalar_one()
+    if query.count == 0:
+        return SearchPage([], None, total)
+    conditions = list(query.conditions)
+    if query.cursor is not None:
+        conditions.append(resource.c.rid > query.cursor)
+    rids = list(
+        conn.execute(
+            select(resource.c.rid).where(*conditions).order_by(resource.c.rid).limit(query.count + 1)
+        ).scalars()
+    )
+    next_cursor = rids[query.count - 1] if len(rids) > query.count else None
+    matches = ResourceStore(conn).current_by_rids(rids[: query.count])
+    return SearchPage(matches, next_cursor, total)
+
+
+def match_criteria(
+    conn: Connection,
+    resource_type: str,
+    params: Sequence[tuple[str, str]],
+    searchable: frozenset[str],
+    limit: int = 2,
+) -> list[StoredVersion]:
+    """Resolve the search half of a conditional interaction (always strict); at most ``limit`` matches."""
+    params = [(k, v) for k, v in params if k not in ("_format", "_pretty")]
+    if not params:
+        raise bad_request("A conditional interaction needs at least one search parameter")
+    query = build_query(resource_type, params, searchable=searchable, strict=True, default_count=limit)
+    query.count = limit
+    return run_query(conn, query).matches
+
+
+def parse_criteria(criteria: str) -> tuple[str, list[tuple[str, str]]]:
+    """``Type?a=b&c=d`` → (``Type``, params)."""
+    resource_type, _, query_string = criteria.partition("?")
+    return resource_type, parse_qsl(query_string, keep_blank_values=True)

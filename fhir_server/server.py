@@ -1,0 +1,67 @@
+"""The FHIR server as an object: settings, database, definitions and validator, and one method to run a request."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+from fhir_server.definitions.registry import Definitions, default_definitions
+from fhir_server.rest.context import Context, utc_now
+from fhir_server.rest.interactions.capabilities import capability_statement
+from fhir_server.rest.messages import FhirRequest, FhirResponse
+from fhir_server.rest.router import dispatch, is_read_only
+from fhir_server.search.basic import COMMON_PARAMETERS
+from fhir_server.settings import Settings
+from fhir_server.storage.engine import Database
+from fhir_server.validation.structure import ResourceValidator
+
+
+class FhirServer:
+    def __init__(
+        self, settings: Settings, *, db: Database | None = None, definitions: Definitions | None = None
+    ) -> None:
+        self.settings = settings
+        settings.ensure_data_dir()
+        self.db = db or Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
+        self.definitions = definitions or default_definitions(settings)
+        self.started_at = utc_now()
+        self._searchable: dict[str, frozenset[str]] = {}
+        self._capabilities: dict[str, Any] | None = None
+
+    @cached_property
+    def validator(self) -> ResourceValidator:
+        return ResourceValidator(self.definitions)
+
+    @property
+    def resource_types(self) -> frozenset[str]:
+        return self.definitions.resource_types
+
+    def searchable(self, resource_type: str) -> frozenset[str]:
+        """The matching parameters the search supports for ``resource_type``."""
+        if resource_type not in self._searchable:
+            codes = {p.get("code") for p in self.definitions.search_parameters(resource_type)}
+            extra = {"identifier"} & codes
+            self._searchable[resource_type] = COMMON_PARAMETERS | extra
+        return self._searchable[resource_type]
+
+    def capability_statement(self, ctx: Context) -> dict[str, Any]:
+        if self._capabilities is None:
+            self._capabilities = capability_statement(ctx)
+        return self._capabilities
+
+    def clock(self) -> datetime:
+        return utc_now()
+
+    def execute(self, req: FhirRequest, *, in_bundle: bool = False) -> FhirResponse:
+        """Run one request in its own database transaction (all-or-nothing)."""
+        if not req.path.strip("/") and req.method == "POST" and not in_bundle:
+            from fhir_server.rest.transaction import process_bundle
+
+            return process_bundle(self, req.body, req.header("prefer"))
+        transaction = self.db.reading() if is_read_only(req) else self.db.writing()
+        with transaction as conn:
+            return dispatch(Context(self, conn, in_bundle=in_bundle), req)
+
+    def close(self) -> None:
+        self.db.dispose()

@@ -1,0 +1,97 @@
+"""Fixtures: a migrated database per backend (SQLite always; PostgreSQL when reachable), a server, a client."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from starlette.testclient import TestClient
+
+from fhir_server.definitions.registry import Definitions, default_definitions
+from fhir_server.http.app import create_app
+from fhir_server.server import FhirServer
+from fhir_server.settings import Settings
+from fhir_server.storage.engine import Database
+from fhir_server.storage.migrate import upgrade
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "RYGGRAD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+BASE_URL = "http://testserver/fhir"
+
+
+def _postgres_unreachable() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+    except OperationalError as exc:
+        return f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {str(exc).splitlines()[0]}"
+    return None
+
+
+_PG_SKIP = _postgres_unreachable()
+
+
+class PostgresDatabase:
+    """A uniquely named database, created for the test session and dropped after it."""
+
+    def __init__(self) -> None:
+        self.name = f"ryggrad_t_{uuid.uuid4().hex[:12]}"
+        self.admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+        base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+        self.url = f"{base}/{self.name}"
+
+    def drop(self) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def definitions() -> Definitions:
+    return default_definitions(Settings())
+
+
+def make_database_url(backend: str, tmp: Path, cleanups: list) -> str:
+    if backend == "postgresql":
+        if _PG_SKIP:
+            pytest.skip(_PG_SKIP)
+        pg = PostgresDatabase()
+        cleanups.append(pg.drop)
+        return pg.url
+    return f"sqlite:///{tmp / 'ryggrad.db'}"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def server(backend: str, definitions: Definitions, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirServer]:
+    tmp = tmp_path_factory.mktemp(f"data-{backend}")
+    cleanups: list = []
+    url = make_database_url(backend, tmp, cleanups)
+    settings = Settings(data_dir=tmp, database_url=url, base_url=BASE_URL)
+    db = Database(url)
+    upgrade(db)
+    srv = FhirServer(settings, db=db, definitions=definitions)
+    yield srv
+    srv.close()
+    for cleanup in cleanups:
+        cleanup()
+
+
+@pytest.fixture(scope="session")
+def client(server: FhirServer) -> Iterator[TestClient]:
+    with TestClient(create_app(server=server), base_url="http://testserver") as test_client:
+        yield test_client

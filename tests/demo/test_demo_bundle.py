@@ -1,0 +1,270 @@
+"""The demo transaction Bundle: deterministic, idempotent to load, internally consistent and valid FHIR."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from fhir.resources.R4B import get_fhir_model_class
+
+from fhir_server.demo import (
+    APPOINTMENT_ID_SYSTEM,
+    NNRR_POTENTIAL_URL,
+    build_demo_bundle,
+)
+from fhir_server.norway.identifiers import (
+    FNR_SYSTEM,
+    HPR_SYSTEM,
+    ORGNR_SYSTEM,
+    RESH_SYSTEM,
+    birth_date_of,
+    is_synthetic,
+    is_valid_fnr,
+    is_valid_hpr,
+    is_valid_orgnr,
+    sex_of,
+)
+
+TODAY = date(2026, 3, 2)
+
+
+@pytest.fixture(scope="module")
+def bundle() -> dict[str, Any]:
+    return build_demo_bundle(2026, today=TODAY)
+
+
+def resources(bundle: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == resource_type]
+
+
+def references(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "reference" and isinstance(value, str):
+                yield value
+            else:
+                yield from references(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from references(item)
+
+
+def by_url(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
+
+
+def identifier_value(resource: dict[str, Any], system: str) -> str:
+    (value,) = [i["value"] for i in resource["identifier"] if i["system"] == system]
+    return value
+
+
+class TestShape:
+    def test_transaction(self, bundle: dict[str, Any]) -> None:
+        assert bundle["resourceType"] == "Bundle"
+        assert bundle["type"] == "transaction"
+
+    def test_counts(self, bundle: dict[str, Any]) -> None:
+        types = ("Patient", "Appointment", "Organization", "Location")
+        counts = {t: len(resources(bundle, t)) for t in types}
+        assert counts == {"Patient": 40, "Appointment": 40, "Organization": 4, "Location": 3}
+        assert len(resources(bundle, "Practitioner")) == len(resources(bundle, "PractitionerRole")) >= 3
+
+    def test_every_entry_is_a_conditional_create(self, bundle: dict[str, Any]) -> None:
+        for entry in bundle["entry"]:
+            resource, request = entry["resource"], entry["request"]
+            assert request["method"] == "POST"
+            assert request["url"] == resource["resourceType"]
+            identifier = resource["identifier"][0]
+            assert request["ifNoneExist"] == f"identifier={identifier['system']}|{identifier['value']}"
+
+    def test_business_identifiers_are_unique(self, bundle: dict[str, Any]) -> None:
+        conditions = [(e["request"]["url"], e["request"]["ifNoneExist"]) for e in bundle["entry"]]
+        assert len(conditions) == len(set(conditions))
+
+    def test_full_urls_are_unique_uuids(self, bundle: dict[str, Any]) -> None:
+        urls = [e["fullUrl"] for e in bundle["entry"]]
+        assert len(urls) == len(set(urls))
+        for url in urls:
+            assert url.startswith("urn:uuid:")
+            assert str(uuid.UUID(url.removeprefix("urn:uuid:"))) == url.removeprefix("urn:uuid:")
+
+    def test_every_reference_resolves_inside_the_bundle(self, bundle: dict[str, Any]) -> None:
+        urls = set(by_url(bundle))
+        found = list(references(bundle))
+        assert found
+        assert set(found) <= urls
+
+    def test_references_point_to_entries_before_them(self, bundle: dict[str, Any]) -> None:
+        seen: set[str] = set()
+        for entry in bundle["entry"]:
+            assert set(references(entry["resource"])) <= seen
+            seen.add(entry["fullUrl"])
+
+    def test_json_round_trip(self, bundle: dict[str, Any]) -> None:
+        assert json.loads(json.dumps(bundle)) == bundle
+
+
+class TestValidR4:
+    def test_every_resource_parses(self, bundle: dict[str, Any]) -> None:
+        for entry in bundle["entry"]:
+            resource = entry["resource"]
+            get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+    def test_bundle_parses(self, bundle: dict[str, Any]) -> None:
+        get_fhir_model_class("Bundle").model_validate(bundle)
+
+
+class TestDeterminism:
+    def test_same_seed_and_day(self, bundle: dict[str, Any]) -> None:
+        assert build_demo_bundle(2026, today=TODAY) == bundle
+
+    def test_other_seed_differs(self, bundle: dict[str, Any]) -> None:
+        other = build_demo_bundle(7, today=TODAY)
+        fnrs = {identifier_value(p, FNR_SYSTEM) for p in resources(bundle, "Patient")}
+        other_fnrs = {identifier_value(p, FNR_SYSTEM) for p in resources(other, "Patient")}
+        assert fnrs != other_fnrs
+        assert not {e["fullUrl"] for e in bundle["entry"]} & {e["fullUrl"] for e in other["entry"]}
+
+    def test_later_day_keeps_people_and_identifiers(self, bundle: dict[str, Any]) -> None:
+        later = build_demo_bundle(2026, today=TODAY + timedelta(days=45))
+        assert [e["request"] for e in later["entry"]] == [e["request"] for e in bundle["entry"]]
+        assert [e["fullUrl"] for e in later["entry"]] == [e["fullUrl"] for e in bundle["entry"]]
+        assert resources(later, "Patient") == resources(bundle, "Patient")
+        assert resources(later, "Appointment") != resources(bundle, "Appointment")
+
+    def test_more_patients_extend_fewer(self) -> None:
+        small = build_demo_bundle(3, today=TODAY, patients=5)
+        large = build_demo_bundle(3, today=TODAY, patients=12)
+        assert large["entry"][: len(small["entry"])] == small["entry"]
+
+    def test_sizes(self) -> None:
+        assert not resources(build_demo_bundle(1, today=TODAY, patients=0), "Patient")
+        assert len(resources(build_demo_bundle(1, today=TODAY, patients=3), "Appointment")) == 3
+        with pytest.raises(ValueError):
+            build_demo_bundle(1, today=TODAY, patients=-1)
+
+    def test_default_today(self) -> None:
+        assert build_demo_bundle(patients=2)["type"] == "transaction"
+
+
+class TestPatients:
+    def test_fnr_valid_and_consistent(self, bundle: dict[str, Any]) -> None:
+        for patient in resources(bundle, "Patient"):
+            (identifier,) = [i for i in patient["identifier"] if i["system"] == FNR_SYSTEM]
+            fnr = identifier["value"]
+            assert identifier["use"] == "official"
+            assert is_valid_fnr(fnr)
+            assert is_synthetic(fnr)
+            assert birth_date_of(fnr).isoformat() == patient["birthDate"]
+            assert sex_of(fnr) == patient["gender"]
+
+    def test_adults(self, bundle: dict[str, Any]) -> None:
+        for patient in resources(bundle, "Patient"):
+            born = date.fromisoformat(patient["birthDate"])
+            assert date(1930, 1, 1) < born <= date(2008, 1, 1)
+
+    def test_name_and_address(self, bundle: dict[str, Any]) -> None:
+        for patient in resources(bundle, "Patient"):
+            (name,) = patient["name"]
+            assert name["use"] == "official" and name["family"] and name["given"]
+            (address,) = patient["address"]
+            assert len(address["postalCode"]) == 4 and address["postalCode"].isdigit()
+            assert address["city"] and address["line"]
+
+    def test_both_sexes(self, bundle: dict[str, Any]) -> None:
+        assert {p["gender"] for p in resources(bundle, "Patient")} == {"female", "male"}
+
+
+class TestUnitsAndStaff:
+    def test_health_trust_and_clinics(self, bundle: dict[str, Any]) -> None:
+        trusts = [
+            (url, org)
+            for url, org in by_url(bundle).items()
+            if org["resourceType"] == "Organization" and "partOf" not in org
+        ]
+        assert len(trusts) == 1
+        trust_url, trust = trusts[0]
+        assert is_valid_orgnr(identifier_value(trust, ORGNR_SYSTEM))
+        clinics = [o for o in resources(bundle, "Organization") if "partOf" in o]
+        assert len(clinics) == 3
+        for clinic in clinics:
+            assert clinic["partOf"]["reference"] == trust_url
+            assert identifier_value(clinic, RESH_SYSTEM).isdigit()
+            assert clinic["name"].startswith(trust["name"] + ", ")
+        assert sum("Smerte" in c["name"] for c in clinics) == 1
+
+    def test_practitioners(self, bundle: dict[str, Any]) -> None:
+        for practitioner in resources(bundle, "Practitioner"):
+            assert is_valid_hpr(identifier_value(practitioner, HPR_SYSTEM))
+            assert practitioner["name"][0]["family"]
+
+    def test_roles_link_practitioner_to_clinic(self, bundle: dict[str, Any]) -> None:
+        entries = by_url(bundle)
+        for role in resources(bundle, "PractitionerRole"):
+            assert entries[role["practitioner"]["reference"]]["resourceType"] == "Practitioner"
+            clinic = entries[role["organization"]["reference"]]
+            assert clinic["resourceType"] == "Organization" and "partOf" in clinic
+            for location in role["location"]:
+                assert entries[location["reference"]]["managingOrganization"] == role["organization"]
+
+
+class TestAppointments:
+    def test_dates_and_status(self, bundle: dict[str, Any]) -> None:
+        statuses = set()
+        for appointment in resources(bundle, "Appointment"):
+            start = datetime.fromisoformat(appointment["start"])
+            end = datetime.fromisoformat(appointment["end"])
+            assert start.utcoffset() is not None and start < end
+            assert date.fromisoformat(appointment["created"]) <= min(start.date(), TODAY)
+            statuses.add(appointment["status"])
+            if appointment["status"] == "booked":
+                assert TODAY + timedelta(days=1) <= start.date() <= TODAY + timedelta(days=60)
+            else:
+                assert appointment["status"] == "fulfilled"
+                assert start.date() < TODAY
+        assert statuses == {"booked", "fulfilled"}
+
+    def test_participants(self, bundle: dict[str, Any]) -> None:
+        entries = by_url(bundle)
+        roles = resources(bundle, "PractitionerRole")
+        for appointment in resources(bundle, "Appointment"):
+            urls = [p["actor"]["reference"] for p in appointment["participant"]]
+            actors = {url: entries[url] for url in urls}
+            assert sorted(a["resourceType"] for a in actors.values()) == [
+                "Location",
+                "Patient",
+                "Practitioner",
+            ]
+            practitioner = next(u for u, a in actors.items() if a["resourceType"] == "Practitioner")
+            location = next(u for u, a in actors.items() if a["resourceType"] == "Location")
+            # The practitioner works at the clinic that runs the location.
+            assert any(
+                r["practitioner"]["reference"] == practitioner
+                and r["organization"] == entries[location]["managingOrganization"]
+                for r in roles
+            )
+
+    def test_identifier_and_flag(self, bundle: dict[str, Any]) -> None:
+        flags = []
+        for appointment in resources(bundle, "Appointment"):
+            assert identifier_value(appointment, APPOINTMENT_ID_SYSTEM)
+            (flag,) = [e for e in appointment["extension"] if e["url"] == NNRR_POTENTIAL_URL]
+            assert isinstance(flag["valueBoolean"], bool)
+            flags.append(flag["valueBoolean"])
+        assert True in flags and False in flags
+
+    def test_pain_clinic_appointments_are_not_nnrr_potential(self, bundle: dict[str, Any]) -> None:
+        entries = by_url(bundle)
+        for appointment in resources(bundle, "Appointment"):
+            (location,) = [
+                entries[p["actor"]["reference"]]
+                for p in appointment["participant"]
+                if entries[p["actor"]["reference"]]["resourceType"] == "Location"
+            ]
+            clinic = entries[location["managingOrganization"]["reference"]]
+            if "Smerte" in clinic["name"]:
+                assert appointment["extension"][0]["valueBoolean"] is False

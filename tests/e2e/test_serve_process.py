@@ -1,0 +1,61 @@
+"""``ryggrad migrate`` and ``ryggrad serve`` as real processes, spoken to over HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_answers_over_http(tmp_path):
+    port = _free_port()
+    env = {
+        **os.environ,
+        "RYGGRAD_DATA_DIR": str(tmp_path),
+        "RYGGRAD_BASE_URL": f"http://127.0.0.1:{port}/fhir",
+    }
+    env.pop("RYGGRAD_DATABASE_URL", None)
+    subprocess.run([BIN / "ryggrad", "migrate"], env=env, check=True, capture_output=True, timeout=120)
+    process = subprocess.Popen(
+        [BIN / "ryggrad", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not become ready"
+            assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
+            time.sleep(0.2)
+        created = httpx.post(f"{base}/fhir/Patient", json={"resourceType": "Patient", "gender": "female"})
+        assert created.status_code == 201
+        assert created.headers["location"].startswith(f"{base}/fhir/Patient/")
+        read = httpx.get(created.headers["location"])
+        assert read.json()["gender"] == "female"
+        assert httpx.get(f"{base}/fhir/metadata").json()["fhirVersion"] == "4.0.1"
+        assert (tmp_path / "ryggrad.db").exists()  # everything under RYGGRAD_DATA_DIR
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=20)
+    # the access log carries paths, never query strings
+    assert b"/fhir/Patient" in output
