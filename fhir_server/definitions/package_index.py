@@ -89,10 +89,7 @@ def _scan(folder: Path) -> list[dict]:
 def read_package_index(folder: Path, order: int = 0) -> list[IndexEntry]:
     """The resources of one package folder, from its ``.index.json`` or, when absent, by scanning the folder."""
     index_path = folder / INDEX_FILE
-    if index_path.is_file():
-        items = orjson.loads(index_path.read_bytes()).get("files", [])
-    else:
-        items = _scan(folder)
+    items = orjson.loads(index_path.read_bytes()).get("files", []) if index_path.is_file() else _scan(folder)
     prefix = str(folder)
     entries = [_entry(prefix, item, order) for item in items if isinstance(item, dict)]
     return [e for e in entries if e is not None]

@@ -152,6 +152,14 @@ class Definitions:
         """All concrete resource types (kind=resource, derivation=specialization, abstract=false)."""
         return frozenset(self._resource_type_bases)
 
+    def base_types_of_kind(self, kind: str) -> frozenset[str]:
+        """Types whose own (non-profile) StructureDefinition has that kind, e.g. ``primitive-type`` (index only)."""
+        return frozenset(
+            entry.type
+            for entry in self._by_type.get("StructureDefinition", ())
+            if entry.kind == kind and entry.type and entry.url == CORE_BASE + entry.type
+        )
+
     def is_domain_resource(self, resource_type: str) -> bool:
         return self._resource_type_bases.get(resource_type) == "DomainResource"
 

@@ -21,6 +21,7 @@ from fhir_server.errors import FhirError, Issue, fhir_error, operation_outcome
 from fhir_server.http.body import parse_json, read_body
 from fhir_server.http.media import FHIR_JSON, FORM, check_acceptable, request_body_type
 from fhir_server.rest.messages import FhirRequest, FhirResponse
+from fhir_server.rest.router import route
 from fhir_server.server import FhirServer
 from fhir_server.settings import Settings, get_settings
 
@@ -50,6 +51,7 @@ def _is_pretty(request: Request) -> bool:
 
 async def _fhir_request(request: Request, path: str, server: FhirServer) -> FhirRequest:
     method = request.method
+    route(FhirRequest(method, path))  # an unknown endpoint or method fails before the body is read
     query = [(k, v) for k, v in request.query_params.multi_items()]
     body: Any = None
     content_type = FHIR_JSON

@@ -120,7 +120,7 @@ _lock = threading.Lock()
 _default: ElementDefinitions | None = None
 
 
-def default_definitions() -> ElementDefinitions | None:
+def default_element_definitions() -> ElementDefinitions | None:
     """The R4 core definitions from the configured package cache, read once; None if the package is absent."""
     global _default
     if _default is None:

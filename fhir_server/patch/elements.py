@@ -54,12 +54,14 @@ def _item(member: Any, index: int | None) -> Any:
 
 
 def set_single(parent: JsonObject, key: str, value: Value) -> None:
-    """Set a non-repeating element, dropping whatever it held (its companion included)."""
-    parent.pop(key, None)
-    parent.pop("_" + key, None)
-    if value.json is not None:
+    """Set a non-repeating element, dropping whatever it held (its companion included); keeps member order."""
+    if value.json is None:
+        parent.pop(key, None)
+    else:
         parent[key] = value.json
-    if value.companion is not None:
+    if value.companion is None:
+        parent.pop("_" + key, None)
+    else:
         parent["_" + key] = value.companion
 
 
@@ -100,12 +102,32 @@ def move_item(parent: JsonObject, key: str, source: int, destination: int) -> No
             column.insert(destination, column.pop(source))
 
 
+def ensure_companion(node: Node) -> JsonObject:
+    """The object holding a primitive element's id and extensions, made if it has none yet."""
+    assert node.parent is not None
+    if node.index is None:
+        companion = node.parent.get("_" + node.key)
+        if not isinstance(companion, dict):
+            companion = node.parent["_" + node.key] = {}
+        return companion
+    _, companions = _lists(node.parent, node.key, True)
+    assert companions is not None
+    if not isinstance(companions[node.index], dict):
+        companions[node.index] = {}
+    return companions[node.index]
+
+
 def _as_list(member: Any) -> list[Any]:
-    return member if isinstance(member, list) else []
+    if isinstance(member, list):
+        return member
+    return [] if member is None else [member]
 
 
 def _lists(parent: JsonObject, key: str, want_companions: bool) -> tuple[list[Any], list[Any] | None]:
     """A repeating element's array and its companion array, both present or padded to the same length."""
+    for member in (key, "_" + key):  # a single value where an array belongs becomes its only item
+        if member in parent and not isinstance(parent[member], list):
+            parent[member] = [parent[member]]
     length = list_length(parent, key)
     items = parent.setdefault(key, [])
     items.extend([None] * (length - len(items)))
@@ -132,7 +154,7 @@ def prune(value: Any) -> None:
             _prune_companions(companion)
         else:
             prune(companion)
-        if companion is None or _empty(companion) or all_none(companion):
+        if companion is None or _empty(companion) or _all_none(companion):
             del value[key]
     for key in [k for k in value if not k.startswith("_")]:
         member = value[key]
@@ -150,7 +172,7 @@ def _prune_companions(companions: list[Any]) -> None:
             companions[position] = None
 
 
-def all_none(value: Any) -> bool:
+def _all_none(value: Any) -> bool:
     return isinstance(value, list) and all(item is None for item in value)
 
 

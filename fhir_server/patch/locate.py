@@ -6,6 +6,15 @@ fhirpathpy (``returnRawData``) answers with ``ResourceNode``s whose ``data`` is 
 ``propName`` gives the element's place, the parent object and key a primitive needs; the place is then
 checked against ``data`` (identity for objects, type and equality for primitives), so nothing is ever
 edited on a guess: a result that is not an element of the resource (a literal, a computed value) is refused.
+
+fhirpathpy lists the companions of a repeating primitive (``_given``) after its items (``given``) in one
+collection, which shifts positions: ``given[2]`` would reach ``_given[0]``, and ``last()`` a placeholder.
+So those companion arrays are set aside while the path is evaluated (and put back before anything is
+located): positions are right, at the price that a path cannot go into the id/extensions of an item of a
+repeating primitive (edits of such items still keep their companions).
+
+FHIRPath reserves a few words as operators; ``Narrative.div`` collides with ``div``. As in the official patch
+cases (``Patient.text.div``), such a word right after a dot is read as a member name (quoted before parsing).
 """
 
 from __future__ import annotations
@@ -27,11 +36,19 @@ from fhir_server.patch.elements import JsonObject, Node, companion_of, value_of
 
 _MODEL = models["r4"]
 _STEP = re.compile(r"([A-Za-z][A-Za-z0-9]*)(?:\[(\d+)\])?")
+_QUOTED = re.compile(r"('(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`)")
+_KEYWORD_MEMBER = re.compile(r"(?<=\.)(div|mod|and|or|xor|implies|true|false)(?![\w`(])")
 
 
 class _SyntaxErrors(ErrorListener):
-    def syntaxError(self, recognizer, offendingSymbol, line, column, msg, e):  # noqa: N802 - antlr API
+    def syntaxError(self, recognizer, offendingSymbol, line, column, msg, e):
         raise ValueError(f"column {column}: {msg}")
+
+
+def quote_keyword_members(path: str) -> str:
+    """``Patient.text.div`` → ``Patient.text.`div```; string literals and quoted names are left alone."""
+    pieces = _QUOTED.split(path)
+    return "".join(p if i % 2 else _KEYWORD_MEMBER.sub(r"`\1`", p) for i, p in enumerate(pieces))
 
 
 def check_syntax(path: str) -> None:
@@ -47,15 +64,23 @@ def check_syntax(path: str) -> None:
 
 
 def select(resource: JsonObject, path: str, definitions: ElementDefinitions | None, at: str) -> list[Node]:
-    """The distinct elements ``path`` selects, in order. ``at`` names the operation in error messages."""
+    """The distinct elements ``path`` selects, in order. ``at`` names the operation in error messages.
+
+    ``resource`` is briefly changed (see above) and restored: pass a working copy, not shared data.
+    """
+    path = quote_keyword_members(path)
     try:
         check_syntax(path)
     except ValueError:
         raise bad_request(f"{at}: the path is not a valid FHIRPath expression", at) from None
+    hidden = _hide_list_companions(resource)
     try:
         results = fhirpathpy.evaluate(resource, path, model=_MODEL, options={"returnRawData": True})
     except Exception:  # fhirpathpy signals every evaluation failure with a bare Exception
         raise unprocessable(f"{at}: the path could not be evaluated on this resource", at) from None
+    finally:
+        for parent, key, companions in hidden:
+            parent[key] = companions
     nodes: dict[tuple[int, str, int | None], Node] = {}
     for result in results:
         if isinstance(result, ResourceNode) and result.data is None:
@@ -65,6 +90,20 @@ def select(resource: JsonObject, path: str, definitions: ElementDefinitions | No
             raise unprocessable(f"{at}: the path selects something that is not an element of the resource", at)
         nodes.setdefault((id(node.parent), node.key, node.index), node)
     return list(nodes.values())
+
+
+def _hide_list_companions(value: Any) -> list[tuple[JsonObject, str, list[Any]]]:
+    hidden: list[tuple[JsonObject, str, list[Any]]] = []
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, list):
+            stack.extend(current)
+        elif isinstance(current, dict):
+            for key in [k for k, v in current.items() if k.startswith("_") and isinstance(v, list)]:
+                hidden.append((current, key, current.pop(key)))
+            stack.extend(current.values())
+    return hidden
 
 
 def _locate(resource: JsonObject, result: Any, definitions: ElementDefinitions | None) -> Node | None:

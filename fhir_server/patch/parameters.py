@@ -60,12 +60,15 @@ def _operation(entry: Any, at: str) -> Operation:
     name = _primitive(parts, "name", ("valueString", "valueCode"), str, at) if kind == "add" else None
     if name is not None and not _ELEMENT_NAME.fullmatch(name):
         raise bad_request(f"{at}: the name part must be an element name", at)
+    value = parts.get("value") if kind in ("add", "insert", "replace") else None
+    if value is not None:
+        build_value(value, None, None, at)  # a malformed value is the document's fault, whatever the resource
     return Operation(
         at=at,
         type=kind,
         path=_primitive(parts, "path", ("valueString",), str, at),
         name=name,
-        value=parts.get("value") if kind in ("add", "insert", "replace") else None,
+        value=value,
         index=_index(parts, "index", at) if kind == "insert" else None,
         source=_index(parts, "source", at) if kind == "move" else None,
         destination=_index(parts, "destination", at) if kind == "move" else None,
@@ -102,9 +105,7 @@ def _index(parts: dict[str, JsonObject], name: str, at: str) -> int:
     return value
 
 
-def build_value(
-    part: JsonObject, definitions: ElementDefinitions | None, type_path: str | None, at: str
-) -> Value:
+def build_value(part: JsonObject, definitions: ElementDefinitions | None, type_path: str | None, at: str) -> Value:
     """The JSON of a value part: a ``value[x]`` (with its ``_value[x]``), a ``resource``, or nested parts.
 
     Nested parts make the object of an anonymous type (a backbone element such as Patient.contact); with
@@ -127,6 +128,8 @@ def build_value(
         companion = part.get("_value" + suffix)
         if companion is not None and not isinstance(companion, dict):
             raise bad_request(f"{at}: _value{suffix} must be an object", at)
+        if part.get("value" + suffix) is None and companion is None:
+            raise bad_request(f"{at}: value{suffix} must not be null", at)
         return Value(copy.deepcopy(part.get("value" + suffix)), copy.deepcopy(companion), suffix)
     return Value(_anonymous(part["part"], definitions, type_path, at))
 
@@ -145,8 +148,10 @@ def _anonymous(parts: Any, definitions: ElementDefinitions | None, type_path: st
         child_path = definitions.value_type_path(element) if definitions and element else None
         value = build_value(part, definitions, child_path, at)
         key = name
-        if element is not None and element.is_choice and not name.endswith(value.type_suffix or name):
-            key = name + (value.type_suffix or "")
+        if element is not None and element.is_choice:
+            if not value.type_suffix:
+                raise bad_request(f"{at}: the choice element '{name}' needs a value[x]", at)
+            key = name + value.type_suffix
         counts[key] = counts.get(key, 0) + 1
         children.append((key, element.repeats if element else None, value))
     for key, repeats, value in children:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fhir_server.errors import FhirError, conflict, fhir_error
+from fhir_server.errors import FhirError, bad_request, conflict, fhir_error
 from fhir_server.rest.context import Context
 from fhir_server.rest.interactions import create, delete, history, patch, read, search, update
 from fhir_server.rest.interactions.capabilities import metadata
@@ -19,13 +19,21 @@ def _method_not_allowed(method: str, path: str) -> FhirError:
     return fhir_error(405, "not-supported", f"{method} is not supported on '{path or '/'}'")
 
 
+def _nested_bundle(ctx: Context, req: FhirRequest) -> FhirResponse:
+    """Batches and transactions are run by the server itself (``FhirServer.execute``), never nested."""
+    raise bad_request("A batch or transaction cannot be posted from inside another one")
+
+
 def route(req: FhirRequest) -> tuple[Handler, tuple[str, ...], str | None]:
     """(handler, path arguments, resource type to check)."""
     parts = tuple(p for p in req.path.strip("/").split("/") if p)
     method = req.method
     n = len(parts)
     table: dict[tuple[str, int], Handler] = {}
-    if n == 1 and parts[0] == "metadata":
+    if n == 0:
+        table = {("POST", 0): _nested_bundle}
+        args = ()
+    elif n == 1 and parts[0] == "metadata":
         table = {("GET", 1): metadata}
         args: tuple[str, ...] = ()
     elif n == 1 and parts[0] == "_history":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 from tests.rest.helpers import patient, unique, with_identifier
 
@@ -35,7 +36,7 @@ def test_since_and_at(client):
     pid = unique("p")
     client.put(f"/fhir/Patient/{pid}", json={**patient("Old"), "id": pid})
     time.sleep(0.01)
-    middle = client.get(f"/fhir/Patient/{pid}").json()["meta"]["lastUpdated"]
+    middle = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     time.sleep(0.01)
     client.put(f"/fhir/Patient/{pid}", json={**patient("New"), "id": pid})
     since = client.get(f"/fhir/Patient/{pid}/_history", params={"_since": middle}).json()
