@@ -48,9 +48,7 @@ class FhirError(Exception):
     def at_expression(self, prefix: str) -> FhirError:
         """The same error with every issue's expression prefixed (used for Bundle entries)."""
         issues = [
-            Issue(
-                i.code, i.diagnostics, i.severity, tuple(f"{prefix}.{e}" for e in i.expression) or (prefix,)
-            )
+            Issue(i.code, i.diagnostics, i.severity, tuple(f"{prefix}.{e}" for e in i.expression) or (prefix,))
             for i in self.issues
         ]
         return FhirError(self.status, issues, self.headers)

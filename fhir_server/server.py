@@ -12,6 +12,8 @@ from fhir_server.rest.interactions.capabilities import capability_statement
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.router import dispatch, is_read_only
 from fhir_server.search.basic import COMMON_PARAMETERS
+from fhir_server.search.paging import PageTokens
+from fhir_server.secret_key import server_key
 from fhir_server.settings import Settings
 from fhir_server.storage.engine import Database
 from fhir_server.validation.structure import ResourceValidator
@@ -31,7 +33,11 @@ class FhirServer:
 
     @cached_property
     def validator(self) -> ResourceValidator:
-        return ResourceValidator(self.definitions)
+        return ResourceValidator(self.definitions, check_models=self.settings.validate_with_models)
+
+    @cached_property
+    def page_tokens(self) -> PageTokens:
+        return PageTokens(server_key(self.settings, "search-paging"))
 
     @property
     def resource_types(self) -> frozenset[str]:

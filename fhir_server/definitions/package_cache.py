@@ -63,7 +63,7 @@ def _unpack(tgz: bytes, cache: Path, name: str, version: str) -> Path:
 def _from_registry(registry_url: str, name: str, version: str, timeout: float) -> bytes:
     url = f"{registry_url.rstrip('/')}/{name}/{version}"
     req = urllib.request.Request(url, headers={"Accept": "application/tar+gzip"})
-    with urllib.request.urlopen(req, timeout=timeout) as response:  # noqa: S310 - configured https URL
+    with urllib.request.urlopen(req, timeout=timeout) as response:
         return response.read()
 
 

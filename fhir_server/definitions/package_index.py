@@ -2,8 +2,8 @@
 
 A package folder (``<cache>/<name>#<version>/package`` or the project's ``profiles/``) holds one FHIR resource
 per JSON file. Its ``.index.json`` (package index format, version 1) names each file's resourceType, id, url,
-version, type and kind. Without an index the folder is scanned: each JSON file is parsed once to read those
-fields (fine for small folders such as ``profiles/``; the core package always has an index).
+version, type and kind. JSON files the index does not name (or all of them, without an index) are parsed once to
+read those fields: fine for small folders such as ``profiles/``; the core package's index names every file.
 """
 
 from __future__ import annotations
@@ -59,27 +59,29 @@ def _entry(folder: str, item: dict, order: int) -> IndexEntry | None:
     )
 
 
-def _scan(folder: Path) -> list[dict]:
-    """Index items for a folder without ``.index.json``: parse every JSON resource file once."""
+def _scan(folder: Path, skip: frozenset[str] = frozenset()) -> list[dict]:
+    """Index items for the JSON resource files of a folder not named in ``skip``: each is parsed once."""
     items: list[dict] = []
-    for path in sorted(folder.glob("*.json")):
-        if path.name in _NOT_RESOURCES:
+    names = sorted(e.name for e in os.scandir(folder) if e.name.endswith(".json") and e.is_file())
+    for name in names:
+        if name in _NOT_RESOURCES or name in skip:
             continue
         try:
-            resource = orjson.loads(path.read_bytes())
+            resource = orjson.loads((folder / name).read_bytes())
         except (OSError, orjson.JSONDecodeError) as exc:
-            log.warning("skipping unreadable definition file %s: %s", path.name, exc)
+            log.warning("skipping unreadable definition file %s: %s", name, exc)
             continue
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             continue
+        declared_type = resource.get("type")
         items.append(
             {
-                "filename": path.name,
+                "filename": name,
                 "resourceType": resource["resourceType"],
                 "id": resource.get("id"),
                 "url": resource.get("url"),
                 "version": resource.get("version"),
-                "type": resource.get("type") if isinstance(resource.get("type"), str) else None,
+                "type": declared_type if isinstance(declared_type, str) else None,
                 "kind": resource.get("kind"),
             }
         )
@@ -87,9 +89,14 @@ def _scan(folder: Path) -> list[dict]:
 
 
 def read_package_index(folder: Path, order: int = 0) -> list[IndexEntry]:
-    """The resources of one package folder, from its ``.index.json`` or, when absent, by scanning the folder."""
+    """The resources of one package folder, from its ``.index.json`` plus any JSON file the index does not name
+    (a hand-edited ``profiles/`` may have a stale index), or from scanning the folder when there is no index."""
     index_path = folder / INDEX_FILE
-    items = orjson.loads(index_path.read_bytes()).get("files", []) if index_path.is_file() else _scan(folder)
+    items: list[dict] = []
+    if index_path.is_file():
+        listed = orjson.loads(index_path.read_bytes()).get("files", [])
+        items = [item for item in listed if isinstance(item, dict)]
+    items += _scan(folder, frozenset(str(item.get("filename")) for item in items))
     prefix = str(folder)
-    entries = [_entry(prefix, item, order) for item in items if isinstance(item, dict)]
+    entries = [_entry(prefix, item, order) for item in items]
     return [e for e in entries if e is not None]

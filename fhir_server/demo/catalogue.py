@@ -57,9 +57,7 @@ class Clinic:
 
 CLINICS = (
     Clinic("nnrr-a", "Demo HF, Nakke- og ryggpoliklinikk", "NNRR", "Demo sykehus, bygg A, 2. etasje"),
-    Clinic(
-        "nnrr-b", "Demo HF, Fysikalsk medisin, ryggpoliklinikk Nord", "NNRR", "Demo sykehus Nord, inngang C"
-    ),
+    Clinic("nnrr-b", "Demo HF, Fysikalsk medisin, ryggpoliklinikk Nord", "NNRR", "Demo sykehus Nord, inngang C"),
     Clinic("opr", "Demo HF, Smerteklinikken", "OPR", "Demo sykehus, bygg B, 1. etasje"),
 )
 

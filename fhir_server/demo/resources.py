@@ -86,9 +86,7 @@ def practitioner_role(
     }
 
 
-def patient(
-    fnr: str, family: str, given: str, female: bool, birth: date, address: dict[str, Any]
-) -> Resource:
+def patient(fnr: str, family: str, given: str, female: bool, birth: date, address: dict[str, Any]) -> Resource:
     return {
         "resourceType": "Patient",
         "identifier": [{"use": "official", "system": FNR_SYSTEM, "value": fnr}],

@@ -25,10 +25,10 @@ class Context:
     conn: Connection
     now: datetime = field(default_factory=utc_now)
     in_bundle: bool = False
+    store: ResourceStore = field(init=False)
 
-    @property
-    def store(self) -> ResourceStore:
-        return ResourceStore(self.conn)
+    def __post_init__(self) -> None:
+        self.store = ResourceStore(self.conn)
 
     @property
     def base_url(self) -> str:

@@ -11,7 +11,7 @@ from fhir_server.rest.context import Context
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.versioning import next_timestamp, stamp_meta, version_headers, without_server_meta
 from fhir_server.search.tokens import identifier_tokens
-from fhir_server.storage.store import IdTaken, StoredVersion, VersionConflict
+from fhir_server.storage.store import IdTaken, StoredVersion, TokenRow, VersionConflict
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 WRITE_RETRIES = 3
@@ -47,23 +47,28 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def _index(ctx: Context, version: StoredVersion) -> None:
-    assert version.rid is not None
-    rows = identifier_tokens(version.content) if version.content else []
-    ctx.store.replace_tokens(version.rid, version.resource_type, rows)
+def _tokens(content: dict[str, Any] | None) -> list[TokenRow]:
+    return identifier_tokens(content) if content else []
 
 
 def create_resource(
-    ctx: Context, resource_type: str, content: dict[str, Any], method: str, resource_id: str | None = None
+    ctx: Context,
+    resource_type: str,
+    content: dict[str, Any],
+    method: str,
+    resource_id: str | None = None,
+    *,
+    deferred: bool = False,
 ) -> StoredVersion:
     """Version 1. A client-chosen id (update as create) may clash with a racer: ``IdTaken``.
-    POST ids are fresh UUIDs (assigned here or by a transaction), which cannot clash."""
+    POST ids are fresh UUIDs (assigned here or by a transaction), which cannot clash; ``deferred`` leaves the
+    write to the store's next ``flush`` (transactions write their creates together)."""
     rid = resource_id or new_id()
     stamped = stamp_meta(content, rid, 1, ctx.now)
+    if deferred:
+        return ctx.store.queue_new(resource_type, rid, stamped, ctx.now, method, _tokens(stamped))
     may_exist = method != "POST"
-    version = ctx.store.insert_new(resource_type, rid, stamped, ctx.now, method, may_exist=may_exist)
-    _index(ctx, version)
-    return version
+    return ctx.store.insert_new(resource_type, rid, stamped, ctx.now, method, _tokens(stamped), may_exist=may_exist)
 
 
 def update_resource(
@@ -80,9 +85,7 @@ def update_resource(
         return current, False
     now = next_timestamp(ctx.now, current)
     stamped = None if content is None else stamp_meta(content, current.id, current.version_id + 1, now)
-    version = ctx.store.write_version(current, stamped, now, method)
-    _index(ctx, version)
-    return version, True
+    return ctx.store.write_version(current, stamped, now, method, _tokens(stamped)), True
 
 
 def write_with_retries(ctx: Context, attempt: Any) -> Any:

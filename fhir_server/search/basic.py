@@ -1,6 +1,7 @@
 """The first search: ``_id``, ``_lastUpdated``, ``identifier``, ``_count`` and ``_total`` on one resource type.
 
-Results page by the resource's surrogate key (a keyset cursor), so a next link stays valid while data changes.
+Results page by the resource's surrogate key (a keyset cursor, sealed in the paging link by ``paging.py``), so a
+next link stays valid while data change.
 """
 
 from __future__ import annotations
@@ -9,16 +10,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, func, not_, or_, select
 
 from fhir_server.errors import bad_request
 from fhir_server.search.dates import parse_date_range
 from fhir_server.search.values import parse_token, split_prefix, split_unescaped, unescape
 from fhir_server.storage.schema import resource, search_token
-from fhir_server.storage.store import ResourceStore, StoredVersion
+from fhir_server.storage.store import CURRENT_COLUMNS, StoredVersion, current_version
 
 #: Parameters about the result set, not about matching.
-RESULT_PARAMETERS = frozenset({"_count", "_cursor", "_total", "_format", "_pretty"})
+RESULT_PARAMETERS = frozenset({"_count", "_page", "_total", "_format", "_pretty"})
 #: Matching parameters every resource type has here.
 COMMON_PARAMETERS = frozenset({"_id", "_lastUpdated"})
 TOTAL_MODES = ("none", "estimate", "accurate")
@@ -64,7 +65,6 @@ def _last_updated_condition(value: str) -> ColumnElement[bool]:
 def _identifier_condition(resource_type: str, value: str) -> ColumnElement[bool]:
     token = parse_token(value, "identifier")
     clauses = [
-        search_token.c.rid == resource.c.rid,
         search_token.c.resource_type == resource_type,
         search_token.c.param == "identifier",
     ]
@@ -74,7 +74,8 @@ def _identifier_condition(resource_type: str, value: str) -> ColumnElement[bool]
         clauses.append(search_token.c.system.is_(None))
     elif token.system is not None:
         clauses.append(search_token.c.system == token.system)
-    return exists(select(1).where(*clauses))
+    # an uncorrelated subquery: the planner starts from the (selective) token index, not from every resource
+    return resource.c.rid.in_(select(search_token.c.rid).where(*clauses))
 
 
 def _int_param(name: str, value: str, minimum: int) -> int:
@@ -102,13 +103,11 @@ def build_query(
     for name, value in params:
         if name == "_count":
             query.count = min(_int_param("_count", value, 0), max_count)
-        elif name == "_cursor":
-            query.cursor = _int_param("_cursor", value, 0)
         elif name == "_total":
             if value not in TOTAL_MODES:
                 raise bad_request("_total must be one of none, estimate, accurate")
             query.total = value
-        elif name in ("_format", "_pretty"):
+        elif name in ("_format", "_pretty", "_page"):
             continue
         elif name in searchable:
             alternatives = split_unescaped(value, ",")
@@ -133,13 +132,11 @@ def run_query(conn: Connection, query: SearchQuery) -> SearchPage:
     conditions = list(query.conditions)
     if query.cursor is not None:
         conditions.append(resource.c.rid > query.cursor)
-    rids = list(
-        conn.execute(
-            select(resource.c.rid).where(*conditions).order_by(resource.c.rid).limit(query.count + 1)
-        ).scalars()
-    )
-    next_cursor = rids[query.count - 1] if len(rids) > query.count else None
-    matches = ResourceStore(conn).current_by_rids(rids[: query.count])
+    rows = conn.execute(
+        select(*CURRENT_COLUMNS).where(*conditions).order_by(resource.c.rid).limit(query.count + 1)
+    ).all()
+    matches = [current_version(row) for row in rows[: query.count]]
+    next_cursor = rows[query.count - 1].rid if len(rows) > query.count else None
     return SearchPage(matches, next_cursor, total)
 
 

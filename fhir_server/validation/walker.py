@@ -50,7 +50,7 @@ class StructureWalker:
                     "not-supported",
                     "Unknown resource type (not an R4 resource)",
                     "error",
-                    (expression or "resourceType",) if expression else ("resourceType",),
+                    (expression or "resourceType",),
                 )
             )
             return
@@ -180,7 +180,8 @@ class StructureWalker:
             if base is not None and base.kind == PRIMITIVE:
                 self._primitive_extension(obj, key[1:], value, base, f"{path}.{base.step}", issues)
                 return
-        issues.append(_issue("structure", f"Unknown element '{key}'", f"{path}.{key}"))
+        name = key if len(key) <= 64 else key[:64] + "..."
+        issues.append(_issue("structure", f"Unknown element '{name}'", f"{path}.{name}"))
 
     def _primitive_extension(
         self, obj: dict[str, Any], key: str, value: Any, rule: ElementRule, path: str, issues: list[Issue]

@@ -263,6 +263,14 @@ def test_project_package_without_index_is_scanned_and_overrides(core_dir: Path, 
     assert len(value_sets) == 1 and value_sets[0]["compose"]["include"][0]["concept"]
 
 
+def test_files_missing_from_a_stale_index_are_still_found(core_dir: Path, project_dir: Path) -> None:
+    listed = {"filename": "CodeSystem-colours.json", "resourceType": "CodeSystem", "id": "colours", "url": LOCAL_CS}
+    (project_dir / ".index.json").write_bytes(orjson.dumps({"index-version": 1, "files": [listed]}))
+    definitions = load_definitions([core_dir, project_dir])
+    assert definitions.code_system(LOCAL_CS) is not None
+    assert definitions.value_set("http://example.org/ValueSet/colours-no-warm") is not None  # not in the index
+
+
 def test_default_definitions_uses_settings_and_is_cached(core_dir: Path, project_dir: Path) -> None:
     cache = core_dir.parent.parent
     settings = Settings(fhir_package_cache=cache, profiles_dir=project_dir)

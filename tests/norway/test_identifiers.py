@@ -241,9 +241,7 @@ class TestHpr:
     def test_valid(self, value: str) -> None:
         assert is_valid_hpr(value)
 
-    @pytest.mark.parametrize(
-        "value", ["", "123", "0123456", "1234567890", "12a4567", fullwidth("9144889"), " 9144889"]
-    )
+    @pytest.mark.parametrize("value", ["", "123", "0123456", "1234567890", "12a4567", fullwidth("9144889"), " 9144889"])
     def test_invalid(self, value: str) -> None:
         assert not is_valid_hpr(value)
 
@@ -261,9 +259,7 @@ class TestOrgnr:
         for last in "0123456789":
             assert not is_valid_orgnr(self.NO_CONTROL + last)
 
-    @pytest.mark.parametrize(
-        "value", ["987654326", "98765432", "9876543250", "98765432a", "", fullwidth("987654325")]
-    )
+    @pytest.mark.parametrize("value", ["987654326", "98765432", "9876543250", "98765432a", "", fullwidth("987654325")])
     def test_invalid(self, value: str) -> None:
         assert not is_valid_orgnr(value)
 

@@ -47,7 +47,8 @@ def test_since_and_at(client):
 
 
 def test_type_and_system_history(client):
-    client.post("/fhir/Organization", json={"resourceType": "Organization", "name": unique("org")})
+    for _ in range(3):
+        client.post("/fhir/Organization", json={"resourceType": "Organization", "name": unique("org")})
     assert client.get("/fhir/Organization/_history?_count=1").json()["entry"][0]["resource"]["resourceType"] == (
         "Organization"
     )
@@ -104,3 +105,23 @@ def test_capability_statement(client):
     assert patient_params == {"_id", "_lastUpdated", "identifier"}
     assert {i["code"] for i in cs["rest"][0]["interaction"]} == {"transaction", "batch", "history-system"}
     assert "application/json-patch+json" in cs["patchFormat"]
+
+
+def test_paging_links_never_carry_posted_identifiers(client):
+    fnr = "01010112345"  # searched by POST: must never show up in a link
+    for _ in range(3):
+        client.post("/fhir/Patient", json=with_identifier(patient(), "urn:oid:2.16.578.1.12.4.1.4.1", fnr))
+    first = client.post("/fhir/Patient/_search", data={"identifier": fnr, "_count": "2"})
+    assert fnr not in first.text.split('"entry"')[0]  # the links part of the Bundle
+    links = {link["relation"]: link["url"] for link in first.json()["link"]}
+    assert "_page=" in links["next"]
+    second = client.get(links["next"].replace("http://testserver", "")).json()
+    assert len(second["entry"]) >= 1
+    assert all(fnr not in link["url"] for link in second["link"])
+
+
+def test_forged_or_foreign_page_tokens_are_rejected(client):
+    assert client.get("/fhir/Patient?_page=not-a-token").status_code == 400
+    first = client.get("/fhir/Patient?_count=1").json()
+    token = next(link["url"] for link in first["link"] if link["relation"] == "next").split("_page=")[1]
+    assert client.get(f"/fhir/Observation?_page={token}").status_code == 400

@@ -1,0 +1,19 @@
+"""Ryggrad's benchmark suite: ``python -m bench.run`` (``make bench``). Not tests; ``make test`` never runs it.
+
+Each figure is measured beside its limit: HTTP transaction ingest beside a direct SQLAlchemy insert of the same
+rows, and reads by id beside a bare Starlette app serving the same bytes. Servers listen on loopback only, every
+run stops by itself, and everything it starts or creates (processes, databases, temp dirs) is removed at the end.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SYNTHEA_DIR = REPO_ROOT.parent / "shared" / "fixtures" / "synthea"
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+LOOPBACK = "127.0.0.1"
+
+#: The targets of the issue, shown beside the figures.
+TARGET_INGEST_PER_S = 1_000.0
+TARGET_READ_P50_MS = 2.0

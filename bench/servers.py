@@ -1,0 +1,141 @@
+"""Server processes on loopback: ``ryggrad migrate`` + ``ryggrad serve``, or the bare Starlette app under uvicorn.
+
+Each process writes its output to a log file (never a pipe that could fill up), gets a new session so that a
+Ctrl-C on the bench reaches only the bench, and is stopped by its own pid: SIGTERM, then SIGKILL after a grace.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench import LOOPBACK, REPO_ROOT
+
+START_TIMEOUT_S = 90.0
+STOP_GRACE_S = 15.0
+
+
+@dataclass
+class RunningServer:
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def root(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def _ryggrad_command() -> list[str]:
+    script = Path(sys.executable).parent / "ryggrad"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from fhir_server.cli import app; app()"]
+
+
+def _log_tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def _wait_healthy(server: RunningServer) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited with {server.process.returncode}:\n{_log_tail(server.log_path)}")
+        try:
+            if httpx.get(f"{server.root}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server not healthy after {START_TIMEOUT_S:.0f} s:\n{_log_tail(server.log_path)}")
+
+
+def stop(server: RunningServer) -> None:
+    process = server.process
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_GRACE_S)
+
+
+@contextmanager
+def _serving(command: list[str], env: dict[str, str], port: int, log_path: Path) -> Iterator[RunningServer]:
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = RunningServer(process, port, log_path)
+    try:
+        _wait_healthy(server)
+        yield server
+    finally:
+        stop(server)
+
+
+def ryggrad_env(database_url: str, data_dir: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RYGGRAD_")}
+    env.update(
+        RYGGRAD_DATA_DIR=str(data_dir),
+        RYGGRAD_DATABASE_URL=database_url,
+        RYGGRAD_BASE_URL=f"http://{LOOPBACK}:{port}/fhir",
+        RYGGRAD_PROFILES_DIR=str(REPO_ROOT / "profiles"),
+    )
+    return env
+
+
+@contextmanager
+def ryggrad_server(database_url: str, data_dir: Path) -> Iterator[RunningServer]:
+    """``ryggrad migrate`` then ``ryggrad serve`` on a free loopback port, ready (``/healthz`` answers 200)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = ryggrad_env(database_url, data_dir, port)
+    log_path = data_dir / "server.log"
+    with log_path.open("ab") as log:
+        subprocess.run(
+            [*_ryggrad_command(), "migrate"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            check=True, timeout=300,
+        )  # fmt: skip
+    command = [*_ryggrad_command(), "serve", "--host", LOOPBACK, "--port", str(port)]
+    with _serving(command, env, port, log_path) as server:
+        yield server
+
+
+@contextmanager
+def bare_server(data_file: Path, log_path: Path) -> Iterator[RunningServer]:
+    """``bench/bare_starlette.py`` under uvicorn with ``ryggrad serve``'s settings (one process, uvloop/httptools
+    when installed, no uvicorn access log)."""
+    port = free_port()
+    env = {**os.environ, "RYGGRAD_BENCH_BARE_DATA": str(data_file)}
+    command = [
+        sys.executable, "-m", "uvicorn", "bench.bare_starlette:app",
+        "--host", LOOPBACK, "--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "info",
+    ]  # fmt: skip
+    with _serving(command, env, port, log_path) as server:
+        yield server

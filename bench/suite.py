@@ -1,0 +1,149 @@
+"""One backend's run, in order: start ``ryggrad serve`` on a fresh database; ingest the Synthea bundles over HTTP;
+read Patients by id (Ryggrad, then the bare Starlette limit serving the same bytes); create Patients; stop the
+server and drop its database; then the direct-insert limit on another fresh database."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from bench.databases import temp_database
+from bench.direct_insert import run_direct_insert
+from bench.http_load import LoadResult, LoadSpec, run_load
+from bench.ingest import run_ingest
+from bench.report import ratio, targets
+from bench.servers import bare_server, ryggrad_server
+from bench.synthea import SyntheaBundle, sample_patient
+
+FHIR_HEADERS = {"Accept": "application/fhir+json"}
+COPIED_HEADERS = ("etag", "last-modified")
+
+
+@dataclass(frozen=True)
+class Options:
+    duration_s: int  # each throughput run
+    latency_duration_s: int  # each 1-connection run
+    connections: int
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _capture(root: str, paths: list[str], target: Path) -> None:
+    """Ryggrad's answers to ``paths``, for the bare app to serve byte for byte."""
+    captured: dict[str, Any] = {}
+    with httpx.Client(base_url=root, timeout=30, headers=FHIR_HEADERS) as client:
+        for path in paths:
+            response = client.get(path)
+            response.raise_for_status()
+            headers = {k: response.headers[k] for k in COPIED_HEADERS if k in response.headers}
+            captured[path.removeprefix("/fhir/")] = {"body": response.text, "headers": headers}
+    target.write_bytes(orjson.dumps(captured))
+
+
+def _check_same_bytes(root: str, bare_root: str, path: str) -> None:
+    ours, bare = httpx.get(root + path, headers=FHIR_HEADERS), httpx.get(bare_root + path, headers=FHIR_HEADERS)
+    if ours.content != bare.content or ours.headers["content-type"] != bare.headers["content-type"]:
+        raise RuntimeError(f"the bare app does not answer {path} as Ryggrad does")
+
+
+def _load(label: str, spec: LoadSpec, wrk: str | None) -> LoadResult:
+    _say(f"  {label}: {spec.connections} conn., {spec.duration_s} s ...")
+    result = run_load(spec, wrk)
+    _say(f"    {result.requests_per_s:,.0f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms")
+    return result
+
+
+def _warnings(ingest_failed: int, loads: dict[str, LoadResult]) -> list[str]:
+    warnings = [f"{ingest_failed} bundle entries failed during ingest"] if ingest_failed else []
+    for name, load in loads.items():
+        if load.bad_responses or load.socket_errors:
+            warnings.append(f"{name}: {load.bad_responses} non-2xx/3xx answers, {load.socket_errors} socket errors")
+        if load.tool != "wrk":
+            warnings.append(f"{name}: measured with the Python load generator (wrk missing)")
+    return warnings
+
+
+def _reads(root: str, paths: list[str], tmp: Path, opts: Options, wrk: str | None) -> dict[str, LoadResult]:
+    def spec(base: str, connections: int, seconds: int) -> LoadSpec:
+        return LoadSpec(base, paths, duration_s=seconds, connections=connections)
+
+    loads = {
+        "read": _load("read by id (Ryggrad)", spec(root, opts.connections, opts.duration_s), wrk),
+        "read_1conn": _load("read by id (Ryggrad)", spec(root, 1, opts.latency_duration_s), wrk),
+    }
+    data = tmp / "bare-responses.json"
+    _capture(root, paths, data)
+    with bare_server(data, tmp / "bare.log") as bare:
+        _check_same_bytes(root, bare.root, paths[0])
+        loads["bare"] = _load("read by id (bare Starlette)", spec(bare.root, opts.connections, opts.duration_s), wrk)
+        loads["bare_1conn"] = _load("read by id (bare Starlette)", spec(bare.root, 1, opts.latency_duration_s), wrk)
+    return loads
+
+
+def _create(root: str, bundles: list[SyntheaBundle], opts: Options, wrk: str | None) -> LoadResult:
+    body = orjson.dumps(sample_patient(bundles))
+    headers = {**FHIR_HEADERS, "Content-Type": "application/fhir+json"}
+    probe = httpx.post(root + "/fhir/Patient", content=body, headers=headers, timeout=30)
+    if probe.status_code != 201:
+        raise RuntimeError(f"POST /fhir/Patient answered {probe.status_code}: {probe.text[:1000]}")
+    spec = LoadSpec(root, ["/fhir/Patient"], "POST", body, headers, opts.duration_s, opts.connections)
+    return _load("create (POST /fhir/Patient)", spec, wrk)
+
+
+def run_backend(
+    backend: str, bundles: list[SyntheaBundle], opts: Options, wrk: str | None, quick: bool, machine: dict[str, Any]
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix=f"ryggrad-bench-{backend}-") as tmp_name:
+        tmp = Path(tmp_name)
+        with temp_database(backend, tmp / "db") as url, ryggrad_server(url, tmp / "data") as server:
+            _say(f"[{backend}] ryggrad serve at {server.root} (pid {server.pid})")
+            _say(f"  ingest: {sum(b.size for b in bundles):,} resources in {len(bundles)} bundles ...")
+            ingest = run_ingest(server.root, bundles)
+            _say(f"    {ingest.per_s:,.0f} resources/s ({ingest.seconds:.2f} s)")
+            if not ingest.patient_ids:
+                raise RuntimeError("no Patient was created by the ingest")
+            paths = [f"/fhir/Patient/{pid}" for pid in ingest.patient_ids]
+            loads = _reads(server.root, paths, tmp, opts, wrk)
+            loads["create"] = _create(server.root, bundles, opts, wrk)
+        _say(f"  direct insert (the limit) on a fresh {backend} database ...")
+        with temp_database(backend, tmp / "direct") as url:
+            direct = run_direct_insert(url, bundles)
+        _say(f"    {direct.per_s:,.0f} resources/s ({direct.seconds:.2f} s)")
+    read, bare = loads["read"], loads["bare"]
+    result: dict[str, Any] = {
+        "backend": backend,
+        "quick": quick,
+        "machine": machine,
+        "settings": {
+            "duration_s": opts.duration_s,
+            "latency_duration_s": opts.latency_duration_s,
+            "connections": opts.connections,
+            "bundles": len(bundles),
+            "read_ids": len(paths),
+        },
+        "ingest": {
+            "http": ingest.as_json(),
+            "direct": direct.as_json(),
+            "ratio": ratio(ingest.per_s, direct.per_s),
+        },
+        "read": {
+            "ryggrad": read.as_json(),
+            "bare": bare.as_json(),
+            "ryggrad_1conn": loads["read_1conn"].as_json(),
+            "bare_1conn": loads["bare_1conn"].as_json(),
+            "ratio_rps": ratio(read.requests_per_s, bare.requests_per_s),
+            "ratio_p50": ratio(read.p50_ms, bare.p50_ms),
+            "ratio_p99": ratio(read.p99_ms, bare.p99_ms),
+        },
+        "create": {"ryggrad": loads["create"].as_json()},
+        "warnings": _warnings(ingest.failed, loads),
+    }
+    result["targets"] = targets(result)
+    return result
