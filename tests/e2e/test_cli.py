@@ -1,0 +1,73 @@
+"""The ``ryggrad`` command as a user runs it: migrate, load, demo — each in its own data dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from tests.paths import FIXTURES, requires_shared
+
+BIN = Path(sys.executable).parent
+
+
+def _ryggrad(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RYGGRAD_DATA_DIR": str(data_dir), "COLUMNS": "400"}
+    env.pop("RYGGRAD_DATABASE_URL", None)
+    return subprocess.run([BIN / "ryggrad", *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def _count(data_dir: Path, resource_type: str) -> int:
+    engine = create_engine(f"sqlite:///{data_dir / 'ryggrad.db'}")
+    with engine.connect() as conn:
+        sql = "SELECT count(*) FROM resource WHERE resource_type = :t AND NOT deleted"
+        count = conn.execute(text(sql), {"t": resource_type}).scalar_one()
+    engine.dispose()
+    return count
+
+
+def test_demo_is_idempotent_and_data_dirs_are_separate(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert _ryggrad(first, "migrate").returncode == 0
+    made = _ryggrad(first, "demo", "--patients", "5")
+    assert made.returncode == 0, made.stderr
+    patients = _count(first, "Patient")
+    assert patients == 5
+    assert _count(first, "Organization") >= 3
+    assert _count(first, "Appointment") == 5
+    again = _ryggrad(first, "demo", "--patients", "5")
+    assert "0 created" in again.stderr
+    assert _count(first, "Patient") == patients
+    assert not (second / "ryggrad.db").exists()
+    assert _ryggrad(second, "migrate").returncode == 0
+    assert _count(second, "Patient") == 0
+
+
+def test_load_files_and_report_failures(tmp_path):
+    data = tmp_path / "data"
+    assert _ryggrad(data, "migrate").returncode == 0
+    folder = tmp_path / "conformance"
+    folder.mkdir()
+    (folder / "vs.json").write_text(
+        json.dumps({"resourceType": "ValueSet", "id": "demo-vs", "status": "draft", "url": "https://ryggrad.no/vs"})
+    )
+    (folder / "bad.json").write_text(json.dumps({"resourceType": "Patient", "id": "x", "gender": "nope"}))
+    result = _ryggrad(data, "load", str(folder))
+    assert result.returncode == 1
+    assert "loaded 1 resources from 2 files" in result.stderr
+    assert "bad.json: 400" in result.stderr
+    assert _count(data, "ValueSet") == 1
+
+
+@requires_shared
+def test_load_a_bundle(tmp_path):
+    data = tmp_path / "data"
+    assert _ryggrad(data, "migrate").returncode == 0
+    hospitals = FIXTURES / "synthea" / "0-hospitalInformation1625911868739.json.bz2"
+    result = _ryggrad(data, "load", str(hospitals))
+    assert result.returncode == 0, result.stderr
+    assert _count(data, "Organization") > 0
