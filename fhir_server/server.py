@@ -56,6 +56,10 @@ class FhirServer:
             self._capabilities = capability_statement(ctx)
         return self._capabilities
 
+    def warm_up(self) -> None:
+        """Compile the validation rules for every type now, not on each type's first request."""
+        self.validator.warm_up()
+
     def clock(self) -> datetime:
         return utc_now()
 

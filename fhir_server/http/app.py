@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, server: FhirServer | None = Non
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         if not hasattr(app.state, "server"):
             app.state.server = server or await run_in_threadpool(FhirServer, settings)
+            await run_in_threadpool(app.state.server.warm_up)  # before /healthz says ready
         yield
         if server is None:
             app.state.server.close()

@@ -21,7 +21,11 @@ import orjson
 from fhir_server.errors import FhirError, Issue, bad_request, fhir_error
 from fhir_server.rest.bundles import bundle
 from fhir_server.rest.context import Context
-from fhir_server.rest.interactions.conditional import resolve_conditional_reference, single_match
+from fhir_server.rest.interactions.conditional import (
+    criteria_params,
+    resolve_conditional_reference,
+    single_match,
+)
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.resources import (
     check_type,
@@ -227,7 +231,7 @@ class TransactionRun:
                 criteria = req.header("if-none-exist")
                 existing = None
                 if criteria:
-                    existing = single_match(self.ctx, entry.resource_type or "", parse_qsl(criteria.lstrip("?")))
+                    existing = single_match(self.ctx, entry.resource_type or "", criteria_params(criteria))
                 if existing is not None:
                     self.responses[entry.index] = written_response(
                         self.ctx, req, existing, 200, "An existing resource matches ifNoneExist"

@@ -98,3 +98,16 @@ def test_bad_search_values(client):
     _assert_outcome(client.get("/fhir/Patient?_count=many"), 400)
     _assert_outcome(client.get("/fhir/Patient?unknown=1", headers={"Prefer": "handling=strict"}), 400)
     assert client.get("/fhir/Patient?unknown=1").status_code == 200  # lenient by default
+
+
+def test_internal_errors_leak_no_stack_trace_or_data(client, server, monkeypatch, caplog):
+    def explode(*_args, **_kwargs):
+        raise RuntimeError("secret detail 01010112345")
+
+    monkeypatch.setattr(server, "execute", explode)
+    response = client.get("/fhir/Patient/anything?identifier=01010112345")
+    body = _assert_outcome(response, 500)
+    assert "incident" in body["issue"][0]["diagnostics"]
+    assert "secret" not in response.text and "RuntimeError" not in response.text
+    access = [r.getMessage() for r in caplog.records if r.name == "ryggrad.access"]
+    assert all("01010112345" not in line for line in access)

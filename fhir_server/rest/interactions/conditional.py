@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from urllib.parse import parse_qsl
 
 from sqlalchemy import text
 
@@ -11,6 +12,12 @@ from fhir_server.errors import bad_request, precondition_failed
 from fhir_server.rest.context import Context
 from fhir_server.search.basic import match_criteria, parse_criteria
 from fhir_server.storage.store import StoredVersion
+
+
+def criteria_params(value: str) -> list[tuple[str, str]]:
+    """The search parameters of ``If-None-Exist``/``ifNoneExist``: ``a=b&c=d``, ``?a=b`` or ``Type?a=b``."""
+    _, question, query = value.partition("?")
+    return parse_qsl(query if question else value, keep_blank_values=True)
 
 
 def lock_criteria(ctx: Context, resource_type: str, params: Sequence[tuple[str, str]]) -> None:
