@@ -51,6 +51,7 @@ def _machine_lines(m: dict[str, Any], s: dict[str, Any]) -> list[str]:
         f"- Packages: {packages}",
         f"- Load: {m['load_generator']}, 1 client thread, {s['connections']} keep-alive connections, "
         f"{s['duration_s']} s per run, client on the same machine; commit {m['commit']}; {m['date']}",
+        f"- Load average before the run (1, 5, 15 min): {', '.join(str(x) for x in s['load_average_before'])}",
     ]
 
 
@@ -70,6 +71,8 @@ def _figure_rows(r: dict[str, Any]) -> list[str]:
         f"| … patient transactions only, resources/s | {_n(http['transaction_resources_per_s'])} | | | | |",
         f"| … hospital/practitioner batches (conditional creates), resources/s "
         f"| {_n(http['batch_resources_per_s'])} | | | | |",
+        f"| … patient transactions again, warm server (2nd pass), resources/s "
+        f"| {_n(ing['http_warm_transactions']['resources_per_s'])} | | | | |",
         f"| Read by id, requests/s ({c} conn.) | {_n(ry['requests_per_s'])} | {_n(bare['requests_per_s'])} "
         f"(bare Starlette) | {_share(rd['ratio_rps'])} | | |",
         f"| Read by id, p50 ms ({c} conn.) | {ry['p50_ms']:.2f} | {bare['p50_ms']:.2f} | {_times(rd['ratio_p50'])} "

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import parse_qsl
@@ -18,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from fhir_server.errors import FhirError, Issue, fhir_error, operation_outcome
+from fhir_server.http.access_log import AccessLog
 from fhir_server.http.body import parse_json, read_body
 from fhir_server.http.media import FHIR_JSON, FORM, check_acceptable, request_body_type
 from fhir_server.rest.messages import FhirRequest, FhirResponse
@@ -26,7 +25,6 @@ from fhir_server.server import FhirServer
 from fhir_server.settings import Settings, get_settings
 
 log = logging.getLogger("ryggrad.http")
-access_log = logging.getLogger("ryggrad.access")
 
 FORWARDED_HEADERS = ("if-match", "if-none-match", "if-none-exist", "if-modified-since", "prefer")
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
@@ -84,19 +82,7 @@ def create_app(settings: Settings | None = None, server: FhirServer | None = Non
     if server is not None:
         app.state.server = server
 
-    @app.middleware("http")
-    async def log_access(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        # the path only: query strings may carry identifiers, and patient data never goes to logs
-        access_log.info(
-            "%s %s %d %.1fms",
-            request.method,
-            request.url.path,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-        )
-        return response
+    app.add_middleware(AccessLog)
 
     @app.get("/healthz")
     async def healthz(request: Request) -> Response:

@@ -70,28 +70,34 @@ CURRENT_COLUMNS = (
 
 
 def current_version(row: Any) -> StoredVersion:
+    """A row of ``resource`` (CURRENT_COLUMNS) as a StoredVersion."""
     return StoredVersion(
-        resource_type=row.resource_type,
-        id=row.id,
-        version_id=row.version_id,
-        last_updated=row.last_updated,
-        deleted=row.deleted,
-        content=row.content,
-        rid=row.rid,
+        row.resource_type, row.id, row.version_id, row.last_updated, row.deleted, row.content, rid=row.rid
     )
 
 
 def history_version(row: Any) -> StoredVersion:
+    """A row of ``resource_history`` as a StoredVersion."""
     return StoredVersion(
-        resource_type=row.resource_type,
-        id=row.id,
-        version_id=row.version_id,
-        last_updated=row.last_updated,
-        deleted=row.deleted,
-        content=row.content,
+        row.resource_type,
+        row.id,
+        row.version_id,
+        row.last_updated,
+        row.deleted,
+        row.content,
         method=row.method,
         seq=row.seq,
     )
+
+
+_SELECT_CURRENT = select(*CURRENT_COLUMNS).where(
+    resource.c.resource_type == bindparam("b_type"), resource.c.id == bindparam("b_id")
+)
+_SELECT_VERSION = select(resource_history).where(
+    resource_history.c.resource_type == bindparam("b_type"),
+    resource_history.c.id == bindparam("b_id"),
+    resource_history.c.version_id == bindparam("b_version"),
+)
 
 
 class ResourceStore:
@@ -101,26 +107,12 @@ class ResourceStore:
 
     # -- reads -------------------------------------------------------------------------------------------------
     def current(self, resource_type: str, resource_id: str) -> StoredVersion | None:
-        row = self.conn.execute(
-            select(*CURRENT_COLUMNS).where(resource.c.resource_type == resource_type, resource.c.id == resource_id)
-        ).first()
+        row = self.conn.execute(_SELECT_CURRENT, {"b_type": resource_type, "b_id": resource_id}).first()
         return current_version(row) if row else None
 
-    def current_by_rids(self, rids: Sequence[int]) -> list[StoredVersion]:
-        if not rids:
-            return []
-        rows = self.conn.execute(select(*CURRENT_COLUMNS).where(resource.c.rid.in_(rids))).all()
-        by_rid = {row.rid: current_version(row) for row in rows}
-        return [by_rid[r] for r in rids if r in by_rid]
-
     def version(self, resource_type: str, resource_id: str, version_id: int) -> StoredVersion | None:
-        row = self.conn.execute(
-            select(resource_history).where(
-                resource_history.c.resource_type == resource_type,
-                resource_history.c.id == resource_id,
-                resource_history.c.version_id == version_id,
-            )
-        ).first()
+        params = {"b_type": resource_type, "b_id": resource_id, "b_version": version_id}
+        row = self.conn.execute(_SELECT_VERSION, params).first()
         return history_version(row) if row else None
 
     # -- writes ------------------------------------------------------------------------------------------------
