@@ -73,12 +73,17 @@ def wrk_version(wrk: str | None) -> str | None:
 
 
 def lua_string(text: str) -> str:
-    """``text`` as a Lua long-bracket literal that it cannot close early."""
-    level = 0
-    while f"]{'=' * level}]" in text:
-        level += 1
-    eq = "=" * level
-    return f"[{eq}[{text}]{eq}]"
+    """``text`` as a double-quoted Lua literal: quotes, backslashes and every non-printable or non-ASCII byte
+    escaped (``\\ddd``), so it is safe in any position, table subscripts included."""
+    out = []
+    for byte in text.encode():
+        if byte in (0x22, 0x5C):
+            out.append("\\" + chr(byte))
+        elif 0x20 <= byte < 0x7F:
+            out.append(chr(byte))
+        else:
+            out.append(f"\\{byte:03d}")
+    return '"' + "".join(out) + '"'
 
 
 def lua_script(spec: LoadSpec, body_file: Path | None) -> str:
@@ -147,7 +152,7 @@ def run_wrk(wrk: str, spec: LoadSpec) -> LoadResult:
             "-s", str(script), spec.root + spec.paths[0],
         ]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, timeout=spec.duration_s + 60)
-    if done.returncode != 0:
+    if done.returncode != 0 or done.stderr.strip():  # wrk reports a broken script on stderr and runs on regardless
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
     return parse_wrk(done.stdout, spec.connections)
 

@@ -45,6 +45,7 @@ def targets(result: dict[str, Any]) -> dict[str, Any]:
 
 def _machine_lines(m: dict[str, Any], s: dict[str, Any]) -> list[str]:
     packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v)
+    overrides = ", ".join(f"{k}={v}" for k, v in s.get("server_settings_from_env", {}).items())
     return [
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; {m['os']}",
         f"- Python {m['python']}, SQLite {m['sqlite']}, PostgreSQL {m['postgresql'] or 'not reachable'}",
@@ -52,6 +53,7 @@ def _machine_lines(m: dict[str, Any], s: dict[str, Any]) -> list[str]:
         f"- Load: {m['load_generator']}, 1 client thread, {s['connections']} keep-alive connections, "
         f"{s['duration_s']} s per run, client on the same machine; commit {m['commit']}; {m['date']}",
         f"- Load average before the run (1, 5, 15 min): {', '.join(str(x) for x in s['load_average_before'])}",
+        f"- Server settings from the environment: {overrides or 'none (defaults)'}",
     ]
 
 

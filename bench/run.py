@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
 
+from bench import RESULTS_DIR
 from bench.databases import BACKENDS, postgres_version
 from bench.http_load import WRK_INSTALL_HINT, ensure_wrk, wrk_version
 from bench.machine import describe
@@ -21,6 +23,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="6 bundles, 3 s load runs: a smoke run")
     parser.add_argument("--duration", type=int, help="seconds per throughput run (default 10; quick 3)")
     parser.add_argument("--connections", type=int, default=4, help="keep-alive connections (default 4)")
+    parser.add_argument("--output", type=Path, default=RESULTS_DIR, help=f"report folder (default {RESULTS_DIR})")
     args = parser.parse_args(argv)
     if args.duration is not None and not 1 <= args.duration <= 120:
         parser.error("--duration must be 1..120 seconds")
@@ -52,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             failed += 1
             continue
         result = run_backend(backend, bundles, opts, wrk, args.quick, machine)
-        json_path, md_path = write(result)
+        json_path, md_path = write(result, args.output)
         print("\n" + markdown(result), flush=True)
         print(f"written: {json_path} and {md_path}\n", flush=True)
     return 1 if failed else 0

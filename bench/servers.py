@@ -100,14 +100,20 @@ def _serving(command: list[str], env: dict[str, str], port: int, log_path: Path)
 
 
 def ryggrad_env(database_url: str, data_dir: Path, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RYGGRAD_")}
+    env = dict(os.environ)  # other RYGGRAD_* settings pass through (the report lists them)
     env.update(
         RYGGRAD_DATA_DIR=str(data_dir),
         RYGGRAD_DATABASE_URL=database_url,
         RYGGRAD_BASE_URL=f"http://{LOOPBACK}:{port}/fhir",
-        RYGGRAD_PROFILES_DIR=str(REPO_ROOT / "profiles"),
     )
+    env.setdefault("RYGGRAD_PROFILES_DIR", str(REPO_ROOT / "profiles"))
     return env
+
+
+def server_overrides() -> dict[str, str]:
+    """The ``RYGGRAD_*`` settings in the environment that reach the server (those the bench sets excluded)."""
+    own = {"RYGGRAD_DATA_DIR", "RYGGRAD_DATABASE_URL", "RYGGRAD_BASE_URL", "RYGGRAD_BENCH_POSTGRES_URL"}
+    return {k: v for k, v in sorted(os.environ.items()) if k.startswith("RYGGRAD_") and k not in own}
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from bench.direct_insert import run_direct_insert
 from bench.http_load import LoadResult, LoadSpec, run_load
 from bench.ingest import run_ingest
 from bench.report import ratio, targets
-from bench.servers import bare_server, ryggrad_server
+from bench.servers import bare_server, ryggrad_server, server_overrides
 from bench.synthea import SyntheaBundle, sample_patient
 
 FHIR_HEADERS = {"Accept": "application/fhir+json"}
@@ -133,6 +133,7 @@ def run_backend(
             "bundles": len(bundles),
             "read_ids": len(paths),
             "load_average_before": load_before,
+            "server_settings_from_env": server_overrides(),
         },
         "ingest": {
             "http": ingest.as_json(),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import uuid
 from contextlib import asynccontextmanager
-from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
@@ -47,23 +46,29 @@ def _is_pretty(request: Request) -> bool:
     return request.query_params.get("_pretty", "false").lower() == "true"
 
 
-async def _fhir_request(request: Request, path: str, server: FhirServer) -> FhirRequest:
+async def _fhir_request(request: Request, path: str, server: FhirServer) -> tuple[FhirRequest, bytes]:
+    """The request with its body still unparsed (parsing is CPU work, done in the worker thread)."""
     method = request.method
     route(FhirRequest(method, path))  # an unknown endpoint or method fails before the body is read
     query = [(k, v) for k, v in request.query_params.multi_items()]
-    body: Any = None
+    data = b""
     content_type = FHIR_JSON
     if method in ("POST", "PUT", "PATCH"):
         content_type = request_body_type(request.headers.get("content-type"), method)
         data = await read_body(request, server.settings.max_body_bytes)
-        if content_type == FORM:
-            if not path.rstrip("/").endswith("_search"):
-                raise fhir_error(415, "not-supported", "Form bodies are accepted only by [type]/_search")
-            query += parse_qsl(data.decode("utf-8", "replace"), keep_blank_values=True)
-        else:
-            body = parse_json(data, server.settings.max_json_depth)
+        if content_type == FORM and not path.rstrip("/").endswith("_search"):
+            raise fhir_error(415, "not-supported", "Form bodies are accepted only by [type]/_search")
     headers = {name: request.headers[name] for name in FORWARDED_HEADERS if name in request.headers}
-    return FhirRequest("GET" if method == "HEAD" else method, path, query, headers, body, content_type)
+    return FhirRequest("GET" if method == "HEAD" else method, path, query, headers, None, content_type), data
+
+
+def _parse_and_execute(server: FhirServer, request: FhirRequest, data: bytes) -> FhirResponse:
+    if request.method in ("POST", "PUT", "PATCH"):
+        if request.content_type == FORM:
+            request.query += parse_qsl(data.decode("utf-8", "replace"), keep_blank_values=True)
+        else:
+            request.body = parse_json(data, server.settings.max_json_depth)
+    return server.execute(request)
 
 
 def create_app(settings: Settings | None = None, server: FhirServer | None = None) -> FastAPI:
@@ -99,15 +104,13 @@ def create_app(settings: Settings | None = None, server: FhirServer | None = Non
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok", "fhirVersion": "4.0.1"})
 
-    @app.api_route("/fhir", methods=METHODS, include_in_schema=False)
-    @app.api_route("/fhir/{path:path}", methods=METHODS, include_in_schema=False)
-    async def fhir(request: Request, path: str = "") -> Response:
+    async def fhir(request: Request) -> Response:
         srv: FhirServer = request.app.state.server
         pretty = _is_pretty(request)
         try:
             check_acceptable(request.headers.get("accept"), request.query_params.get("_format"))
-            fhir_request = await _fhir_request(request, path, srv)
-            response = await run_in_threadpool(srv.execute, fhir_request)
+            fhir_request, data = await _fhir_request(request, request.path_params.get("path", ""), srv)
+            response = await run_in_threadpool(_parse_and_execute, srv, fhir_request, data)
             return _render(response, pretty, head=request.method == "HEAD")
         except FhirError as error:
             return _error_response(error, pretty)
@@ -116,5 +119,9 @@ def create_app(settings: Settings | None = None, server: FhirServer | None = Non
             log.exception("unexpected error, incident %s", incident)
             outcome = operation_outcome([Issue("exception", f"Internal server error (incident {incident})")])
             return _render(FhirResponse(500, outcome), pretty)
+
+    # plain Starlette routes: FHIR parses its own requests, so FastAPI's parameter machinery would only cost time
+    app.add_route("/fhir", fhir, methods=METHODS, include_in_schema=False)
+    app.add_route("/fhir/{path:path}", fhir, methods=METHODS, include_in_schema=False)
 
     return app

@@ -50,7 +50,9 @@ class Database:
         if self.dialect == "postgresql":
             if self.url.drivername == "postgresql":
                 self.url = self.url.set(drivername="postgresql+psycopg")
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            # no pre-ping (it costs a round trip per request): stale connections are recycled, and a connection
+            # that dies anyway fails one request and is then discarded with the rest of the pool
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
         elif self.dialect == "sqlite":
             kwargs.update(connect_args={"check_same_thread": False, "timeout": 30})
         self.engine = create_engine(self.url, **kwargs)
