@@ -105,3 +105,22 @@ def run_ingest(root: str, bundles: list[SyntheaBundle]) -> IngestResult:
             )
             result.patient_ids.extend(_patient_ids(response))
     return result
+
+
+def run_concurrent_ingest(root: str, bundles: list[SyntheaBundle], uploads: int) -> tuple[int, float]:
+    """POST the bundles with ``uploads`` clients at once, as an integration engine with several channels does;
+    returns (resources, wall-clock seconds)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    headers = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json"}
+
+    def post(bundle: SyntheaBundle) -> None:
+        with httpx.Client(base_url=root, timeout=REQUEST_TIMEOUT_S) as client:
+            response = client.post("/fhir", content=bundle.body, headers=headers)
+            if response.status_code != 200:
+                raise RuntimeError(f"bundle {bundle.name}: HTTP {response.status_code}")
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=uploads) as pool:
+        list(pool.map(post, bundles))
+    return sum(b.size for b in bundles), time.perf_counter() - started

@@ -75,6 +75,8 @@ def _figure_rows(r: dict[str, Any]) -> list[str]:
         f"| {_n(http['batch_resources_per_s'])} | | | | |",
         f"| … patient transactions again, warm server (2nd pass), resources/s "
         f"| {_n(ing['http_warm_transactions']['resources_per_s'])} | | | | |",
+        f"| … patient transactions, {ing['http_concurrent_transactions']['uploads']} uploads at once, resources/s "
+        f"| {_n(ing['http_concurrent_transactions']['resources_per_s'])} | | | | |",
         f"| Read by id, requests/s ({c} conn.) | {_n(ry['requests_per_s'])} | {_n(bare['requests_per_s'])} "
         f"(bare Starlette) | {_share(rd['ratio_rps'])} | | |",
         f"| Read by id, p50 ms ({c} conn.) | {ry['p50_ms']:.2f} | {bare['p50_ms']:.2f} | {_times(rd['ratio_p50'])} "

@@ -16,7 +16,7 @@ import orjson
 from bench.databases import temp_database
 from bench.direct_insert import run_direct_insert
 from bench.http_load import LoadResult, LoadSpec, run_load
-from bench.ingest import run_ingest
+from bench.ingest import run_concurrent_ingest, run_ingest
 from bench.report import ratio, targets
 from bench.servers import bare_server, ryggrad_server, server_overrides
 from bench.synthea import SyntheaBundle, sample_patient
@@ -30,6 +30,9 @@ class Options:
     duration_s: int  # each throughput run
     latency_duration_s: int  # each 1-connection run
     connections: int
+
+
+CONCURRENT_UPLOADS = 2  # a second upload overlaps the first one's database waits
 
 
 def _say(message: str) -> None:
@@ -112,6 +115,16 @@ def run_backend(
             # the patient transactions once more: the server warm (rules compiled, model classes imported)
             warm = run_ingest(server.root, [b for b in bundles if b.kind == "transaction"])
             _say(f"    patient transactions again (warm): {warm.per_s:,.0f} resources/s ({warm.seconds:.2f} s)")
+            transactions = [b for b in bundles if b.kind == "transaction"]
+            resources, seconds = run_concurrent_ingest(server.root, transactions, CONCURRENT_UPLOADS)
+            concurrent = {
+                "uploads": CONCURRENT_UPLOADS,
+                "resources": resources,
+                "seconds": round(seconds, 3),
+                "resources_per_s": round(resources / seconds, 1),
+            }
+            rate = resources / seconds
+            _say(f"    patient transactions, {CONCURRENT_UPLOADS} uploads at once: {rate:,.0f} resources/s")
             if not ingest.patient_ids:
                 raise RuntimeError("no Patient was created by the ingest")
             paths = [f"/fhir/Patient/{pid}" for pid in ingest.patient_ids + warm.patient_ids]
@@ -138,6 +151,7 @@ def run_backend(
         "ingest": {
             "http": ingest.as_json(),
             "http_warm_transactions": warm.as_json(),
+            "http_concurrent_transactions": concurrent,
             "direct": direct.as_json(),
             "ratio": ratio(ingest.per_s, direct.per_s),
         },

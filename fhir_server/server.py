@@ -57,8 +57,10 @@ class FhirServer:
         return self._capabilities
 
     def warm_up(self) -> None:
-        """Compile the validation rules for every type now, not on each type's first request."""
+        """Compile the validation rules and read the SearchParameters now, not on the first requests."""
         self.validator.warm_up()
+        for resource_type in self.resource_types:
+            self.searchable(resource_type)
 
     def clock(self) -> datetime:
         return utc_now()
