@@ -3,7 +3,8 @@
 - ``resource``: the current version of each resource (one row per type and id), with a surrogate ``rid`` that
   index tables point at and that search pages by.
 - ``resource_history``: every version ever written, deleted ones included; ``seq`` orders all writes.
-- ``search_token``: token index rows (system, code) per resource and search parameter.
+- ``search_*``: the search index, one table per kind of value (token, string, reference, date, number, quantity,
+  uri), rows per resource and SearchParameter code, as extracted at write time (``fhir_server.search.index``).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Table,
     UniqueConstraint,
@@ -67,14 +70,89 @@ resource_history = Table(
     Index(None, "last_updated"),
 )
 
-search_token = Table(
+
+def _index_table(name: str, *columns: Column, indexes: tuple[tuple[str, ...], ...]) -> Table:
+    """An index table: rows of one resource (``rid``) for one SearchParameter code (``param``)."""
+    return Table(
+        name,
+        metadata,
+        Column("rid", BigId, ForeignKey("resource.rid", ondelete="CASCADE"), nullable=False),
+        Column("resource_type", String(64), nullable=False),
+        Column("param", String(64), nullable=False),
+        *columns,
+        Column("grp", Integer, nullable=True),  # pairs the components of a composite parameter
+        Index(None, "rid"),
+        *(Index(None, "resource_type", "param", *cols) for cols in indexes),
+    )
+
+
+Number = Numeric().with_variant(Float(), "sqlite")
+
+search_token = _index_table(
     "search_token",
-    metadata,
-    Column("rid", BigId, ForeignKey("resource.rid", ondelete="CASCADE"), nullable=False),
-    Column("resource_type", String(64), nullable=False),
-    Column("param", String(64), nullable=False),
     Column("system", String(255), nullable=True),
-    Column("code", String(255), nullable=False),
-    Index(None, "resource_type", "param", "code", "system"),
-    Index(None, "rid"),
+    Column("code", String(255), nullable=True),
+    Column("text", String(255), nullable=True),
+    Column("type_system", String(255), nullable=True),
+    Column("type_code", String(255), nullable=True),
+    indexes=(("code", "system"), ("text",)),
 )
+
+search_string = _index_table(
+    "search_string",
+    Column("value", String(255), nullable=False),
+    Column("exact", String(255), nullable=False),
+    indexes=(("value",),),
+)
+
+search_reference = _index_table(
+    "search_reference",
+    Column("target_type", String(64), nullable=True),
+    Column("target_id", String(64), nullable=True),
+    Column("url", String(1000), nullable=True),
+    Column("version", String(64), nullable=True),
+    Column("identifier_system", String(255), nullable=True),
+    Column("identifier_value", String(255), nullable=True),
+    indexes=(("target_id", "target_type"), ("url",), ("identifier_value",)),
+)
+Index("ix_search_reference_target", search_reference.c.target_id, search_reference.c.target_type)
+
+search_date = _index_table(
+    "search_date",
+    Column("low", DateTime(), nullable=False),
+    Column("high", DateTime(), nullable=False),
+    indexes=(("low",), ("high",)),
+)
+
+search_number = _index_table(
+    "search_number",
+    Column("low", Number, nullable=False),
+    Column("high", Number, nullable=False),
+    indexes=(("low",),),
+)
+
+search_quantity = _index_table(
+    "search_quantity",
+    Column("system", String(255), nullable=True),
+    Column("code", String(255), nullable=True),
+    Column("unit", String(255), nullable=True),
+    Column("low", Number, nullable=False),
+    Column("high", Number, nullable=False),
+    indexes=(("code", "low"),),
+)
+
+search_uri = _index_table(
+    "search_uri",
+    Column("value", String(1000), nullable=False),
+    indexes=(("value",),),
+)
+
+INDEX_TABLES = {
+    "tokens": search_token,
+    "strings": search_string,
+    "references": search_reference,
+    "dates": search_date,
+    "numbers": search_number,
+    "quantities": search_quantity,
+    "uris": search_uri,
+}
