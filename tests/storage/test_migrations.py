@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
-from fhir_server.storage.migrate import current_revision, upgrade
+from fhir_server.storage.migrate import alembic_config, current_revision, upgrade
 from fhir_server.storage.schema import metadata
 
 
@@ -17,4 +18,5 @@ def test_migrated_database_matches_schema(server):
 
 def test_upgrade_is_idempotent(server):
     upgrade(server.db)
-    assert current_revision(server.db) == "0001"
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert current_revision(server.db) == head
