@@ -13,6 +13,7 @@ from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.router import dispatch, is_read_only
 from fhir_server.search.basic import COMMON_PARAMETERS
 from fhir_server.search.paging import PageTokens
+from fhir_server.search.tokens import IdentifierIndexer
 from fhir_server.secret_key import server_key
 from fhir_server.settings import Settings
 from fhir_server.storage.engine import Database
@@ -34,6 +35,10 @@ class FhirServer:
     @cached_property
     def validator(self) -> ResourceValidator:
         return ResourceValidator(self.definitions, check_models=self.settings.validate_with_models)
+
+    @cached_property
+    def indexer(self) -> IdentifierIndexer:
+        return IdentifierIndexer()
 
     @cached_property
     def page_tokens(self) -> PageTokens:

@@ -10,8 +10,8 @@ from fhir_server.errors import FhirError, Issue, bad_request, conflict, not_foun
 from fhir_server.rest.context import Context
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.versioning import next_timestamp, stamp_meta, version_headers, without_server_meta
-from fhir_server.search.tokens import identifier_tokens
-from fhir_server.storage.store import IdTaken, StoredVersion, TokenRow, VersionConflict
+from fhir_server.search.index.rows import IndexRows
+from fhir_server.storage.store import IdTaken, StoredVersion, VersionConflict
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 WRITE_RETRIES = 3
@@ -47,8 +47,8 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def _tokens(content: dict[str, Any] | None) -> list[TokenRow]:
-    return identifier_tokens(content) if content else []
+def _index(ctx: Context, content: dict[str, Any] | None) -> IndexRows | None:
+    return ctx.server.indexer.rows(content) if content else None
 
 
 def create_resource(
@@ -66,9 +66,9 @@ def create_resource(
     rid = resource_id or new_id()
     stamped = stamp_meta(content, rid, 1, ctx.now)
     if deferred:
-        return ctx.store.queue_new(resource_type, rid, stamped, ctx.now, method, _tokens(stamped))
+        return ctx.store.queue_new(resource_type, rid, stamped, ctx.now, method, _index(ctx, stamped))
     may_exist = method != "POST"
-    return ctx.store.insert_new(resource_type, rid, stamped, ctx.now, method, _tokens(stamped), may_exist=may_exist)
+    return ctx.store.insert_new(resource_type, rid, stamped, ctx.now, method, _index(ctx, stamped), may_exist=may_exist)
 
 
 def update_resource(
@@ -85,7 +85,7 @@ def update_resource(
         return current, False
     now = next_timestamp(ctx.now, current)
     stamped = None if content is None else stamp_meta(content, current.id, current.version_id + 1, now)
-    return ctx.store.write_version(current, stamped, now, method, _tokens(stamped)), True
+    return ctx.store.write_version(current, stamped, now, method, _index(ctx, stamped)), True
 
 
 def write_with_retries(ctx: Context, attempt: Any) -> Any:

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from fhir_server.storage.schema import resource, resource_history, search_token
+from fhir_server.search.index.rows import IndexRows
+from fhir_server.storage.schema import INDEX_TABLES, resource, resource_history
 
 # Statements built once: SQLAlchemy then reuses their compiled form, which matters on the ingest path.
 _INSERT_CURRENT = insert(resource).returning(resource.c.rid)
@@ -31,8 +32,11 @@ _UPDATE_CURRENT = (
         content=bindparam("content"),
     )
 )
-_DELETE_TOKENS = delete(search_token).where(search_token.c.rid == bindparam("b_rid"))
-_INSERT_TOKENS = insert(search_token)
+_INSERT_INDEX = {kind: insert(table) for kind, table in INDEX_TABLES.items()}
+_DELETE_INDEX = {
+    kind: delete(table).where(table.c.rid.in_(bindparam("b_rids", expanding=True)))
+    for kind, table in INDEX_TABLES.items()
+}
 
 
 class VersionConflict(Exception):
@@ -55,8 +59,6 @@ class StoredVersion:
     method: str | None = None
     seq: int | None = None
 
-
-TokenRow = tuple[str, str | None, str]  # (param, system, code)
 
 CURRENT_COLUMNS = (
     resource.c.rid,
@@ -103,7 +105,7 @@ _SELECT_VERSION = select(resource_history).where(
 class ResourceStore:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._queued: list[tuple[dict[str, Any], str, Sequence[TokenRow]]] = []
+        self._queued: list[tuple[dict[str, Any], str, IndexRows]] = []
 
     # -- reads -------------------------------------------------------------------------------------------------
     def current(self, resource_type: str, resource_id: str) -> StoredVersion | None:
@@ -123,7 +125,7 @@ class ResourceStore:
         content: dict[str, Any],
         now: datetime,
         method: str,
-        tokens: Sequence[TokenRow] = (),
+        index: IndexRows | None = None,
         *,
         may_exist: bool = True,
     ) -> StoredVersion:
@@ -141,7 +143,7 @@ class ResourceStore:
         else:
             rid = self.conn.execute(_INSERT_CURRENT, row).scalar_one()
         self.conn.execute(_INSERT_HISTORY, {**row, "method": method})
-        self._insert_tokens(rid, resource_type, tokens)
+        self._insert_index([(rid, resource_type, index)])
         return StoredVersion(resource_type, resource_id, 1, now, False, content, rid=rid, method=method)
 
     def queue_new(
@@ -151,11 +153,11 @@ class ResourceStore:
         content: dict[str, Any],
         now: datetime,
         method: str,
-        tokens: Sequence[TokenRow] = (),
+        index: IndexRows | None = None,
     ) -> StoredVersion:
         """Like ``insert_new`` for a fresh server-assigned id, but written by ``flush`` together with the others:
         a transaction of hundreds of creates costs a few round trips instead of three per resource."""
-        self._queued.append((_row(resource_type, resource_id, 1, now, content), method, tokens))
+        self._queued.append((_row(resource_type, resource_id, 1, now, content), method, index or IndexRows()))
         return StoredVersion(resource_type, resource_id, 1, now, False, content, method=method)
 
     def flush(self) -> None:
@@ -165,13 +167,9 @@ class ResourceStore:
         rows = [row for row, _, _ in queued]
         rids = self.conn.execute(_INSERT_CURRENT_ORDERED, rows).scalars().all()
         self.conn.execute(_INSERT_HISTORY, [{**row, "method": method} for row, method, _ in queued])
-        token_rows = [
-            _token_row(rid, row["resource_type"], token)
-            for rid, (row, _, tokens) in zip(rids, queued, strict=True)
-            for token in tokens
-        ]
-        if token_rows:
-            self.conn.execute(_INSERT_TOKENS, token_rows)
+        self._insert_index(
+            [(rid, row["resource_type"], index) for rid, (row, _, index) in zip(rids, queued, strict=True)]
+        )
 
     def write_version(
         self,
@@ -179,7 +177,7 @@ class ResourceStore:
         content: dict[str, Any] | None,
         now: datetime,
         method: str,
-        tokens: Sequence[TokenRow] = (),
+        index: IndexRows | None = None,
     ) -> StoredVersion:
         """The next version after ``current`` (``content`` None = deleted); ``VersionConflict`` if not current."""
         new_version = current.version_id + 1
@@ -193,15 +191,27 @@ class ResourceStore:
             _INSERT_HISTORY, {**values, "resource_type": current.resource_type, "id": current.id, "method": method}
         )
         assert current.rid is not None
-        self.conn.execute(_DELETE_TOKENS, {"b_rid": current.rid})
-        self._insert_tokens(current.rid, current.resource_type, tokens)
+        self.delete_index([current.rid])
+        self._insert_index([(current.rid, current.resource_type, index)])
         return StoredVersion(
             current.resource_type, current.id, new_version, now, deleted, content, rid=current.rid, method=method
         )
 
-    def _insert_tokens(self, rid: int, resource_type: str, tokens: Sequence[TokenRow]) -> None:
-        if tokens:
-            self.conn.execute(_INSERT_TOKENS, [_token_row(rid, resource_type, t) for t in tokens])
+    def _insert_index(self, items: Sequence[tuple[int, str, IndexRows | None]]) -> None:
+        """Index rows of several resources, one multi-row INSERT per index table."""
+        for kind, statement in _INSERT_INDEX.items():
+            rows = [
+                {"rid": rid, "resource_type": resource_type, **row._asdict()}
+                for rid, resource_type, index in items
+                if index is not None
+                for row in getattr(index, kind)
+            ]
+            if rows:
+                self.conn.execute(statement, rows)
+
+    def delete_index(self, rids: Sequence[int]) -> None:
+        for statement in _DELETE_INDEX.values():
+            self.conn.execute(statement, {"b_rids": list(rids)})
 
 
 def _row(resource_type: str, resource_id: str, version_id: int, now: datetime, content: Any) -> dict[str, Any]:
@@ -213,8 +223,3 @@ def _row(resource_type: str, resource_id: str, version_id: int, now: datetime, c
         "deleted": content is None,
         "content": content,
     }
-
-
-def _token_row(rid: int, resource_type: str, token: TokenRow) -> dict[str, Any]:
-    param, system, code = token
-    return {"rid": rid, "resource_type": resource_type, "param": param, "system": system, "code": code}
