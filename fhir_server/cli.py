@@ -72,6 +72,28 @@ def load(
 
 
 @app.command()
+def reindex(
+    resource_types: Annotated[list[str] | None, typer.Argument(help="Resource types (default: all)")] = None,
+) -> None:
+    """Rebuild the search index of stored resources (after SearchParameters change)."""
+    from fhir_server.search.reindex import count_to_reindex
+    from fhir_server.search.reindex import reindex as run_reindex
+
+    server = _server()
+    unknown = sorted(set(resource_types or ()) - server.resource_types)
+    if unknown:
+        console.print(f"[red]unknown resource types:[/red] {', '.join(unknown)}")
+        raise typer.Exit(2)
+    total = count_to_reindex(server, resource_types)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("reindexing", total=total)
+        done = run_reindex(server, resource_types, lambda n: progress.advance(task, n))
+    server.close()
+    console.print(f"reindexed {done} resources")
+
+
+@app.command()
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data")] = 2026,
     patients: Annotated[int, typer.Option(help="How many synthetic patients")] = 40,

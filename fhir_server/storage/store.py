@@ -143,7 +143,7 @@ class ResourceStore:
         else:
             rid = self.conn.execute(_INSERT_CURRENT, row).scalar_one()
         self.conn.execute(_INSERT_HISTORY, {**row, "method": method})
-        self._insert_index([(rid, resource_type, index)])
+        self.insert_index([(rid, resource_type, index)])
         return StoredVersion(resource_type, resource_id, 1, now, False, content, rid=rid, method=method)
 
     def queue_new(
@@ -167,7 +167,7 @@ class ResourceStore:
         rows = [row for row, _, _ in queued]
         rids = self.conn.execute(_INSERT_CURRENT_ORDERED, rows).scalars().all()
         self.conn.execute(_INSERT_HISTORY, [{**row, "method": method} for row, method, _ in queued])
-        self._insert_index(
+        self.insert_index(
             [(rid, row["resource_type"], index) for rid, (row, _, index) in zip(rids, queued, strict=True)]
         )
 
@@ -192,12 +192,12 @@ class ResourceStore:
         )
         assert current.rid is not None
         self.delete_index([current.rid])
-        self._insert_index([(current.rid, current.resource_type, index)])
+        self.insert_index([(current.rid, current.resource_type, index)])
         return StoredVersion(
             current.resource_type, current.id, new_version, now, deleted, content, rid=current.rid, method=method
         )
 
-    def _insert_index(self, items: Sequence[tuple[int, str, IndexRows | None]]) -> None:
+    def insert_index(self, items: Sequence[tuple[int, str, IndexRows | None]]) -> None:
         """Index rows of several resources, one multi-row INSERT per index table."""
         for kind, statement in _INSERT_INDEX.items():
             rows = [

@@ -71,3 +71,21 @@ def test_load_a_bundle(tmp_path):
     result = _ryggrad(data, "load", str(hospitals))
     assert result.returncode == 0, result.stderr
     assert _count(data, "Organization") > 0
+
+
+def test_reindex_rebuilds_the_index(tmp_path):
+    data = tmp_path / "data"
+    assert _ryggrad(data, "migrate").returncode == 0
+    assert _ryggrad(data, "demo", "--patients", "4").returncode == 0
+    engine = create_engine(f"sqlite:///{data / 'ryggrad.db'}")
+    with engine.begin() as conn:
+        before = conn.execute(text("SELECT count(*) FROM search_token")).scalar_one()
+        assert before > 0
+        conn.execute(text("DELETE FROM search_token"))
+    result = _ryggrad(data, "reindex")
+    assert result.returncode == 0, result.stderr
+    assert "reindexed" in result.stderr
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM search_token")).scalar_one() == before
+    engine.dispose()
+    assert _ryggrad(data, "reindex", "NoSuchType").returncode == 2
