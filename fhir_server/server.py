@@ -11,7 +11,8 @@ from fhir_server.rest.context import Context, utc_now
 from fhir_server.rest.interactions.capabilities import capability_statement
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.router import dispatch, is_read_only
-from fhir_server.search.basic import COMMON_PARAMETERS
+from fhir_server.search.basic import COMMON_PARAMETERS, SearchQuery, build_query
+from fhir_server.search.elements import ElementFilter
 from fhir_server.search.paging import PageTokens
 from fhir_server.search.tokens import IdentifierIndexer
 from fhir_server.secret_key import server_key
@@ -55,6 +56,18 @@ class FhirServer:
             extra = {"identifier"} & codes
             self._searchable[resource_type] = COMMON_PARAMETERS | extra
         return self._searchable[resource_type]
+
+    def param_types(self, resource_type: str) -> dict[str, str]:
+        """SearchParameter code → type for ``resource_type`` (for ``_sort``)."""
+        return {p["code"]: p["type"] for p in self.definitions.search_parameters(resource_type) if p.get("code")}
+
+    def search_plan(self, resource_type: str, params: list[tuple[str, str]], *, strict: bool) -> SearchQuery:
+        """The matching half of a search: conditions on ``resource``, the parameters used and those ignored."""
+        return build_query(resource_type, params, searchable=self.searchable(resource_type), strict=strict)
+
+    @cached_property
+    def element_filter(self) -> ElementFilter:
+        return ElementFilter(self.definitions)
 
     def capability_statement(self, ctx: Context) -> dict[str, Any]:
         if self._capabilities is None:

@@ -30,6 +30,7 @@ class SearchQuery:
     resource_type: str
     conditions: list[ColumnElement[bool]] = field(default_factory=list)
     used: list[tuple[str, str]] = field(default_factory=list)
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # (parameter, why), lenient handling
     count: int = 50
     cursor: int | None = None
     total: str = "none"
@@ -120,6 +121,8 @@ def build_query(
             query.used.append((name, value))
         elif strict:
             raise bad_request(f"Search parameter '{name}' is not supported for {resource_type}")
+        else:
+            query.ignored.append((name, f"not supported for {resource_type}"))
     return query
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+from typing import Any
 
 import orjson
 from cryptography.exceptions import InvalidTag
@@ -13,18 +14,19 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fhir_server.errors import bad_request
 
 Params = list[tuple[str, str]]
+Cursor = dict[str, Any] | None  # where the next page starts (JSON: sort values and rid)
 
 
 class PageTokens:
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
 
-    def seal(self, resource_type: str, params: Params, cursor: int | None) -> str:
+    def seal(self, resource_type: str, params: Params, cursor: Cursor) -> str:
         plain = orjson.dumps({"t": resource_type, "p": params, "c": cursor})
         nonce = os.urandom(12)
         return base64.urlsafe_b64encode(nonce + self._aead.encrypt(nonce, plain, None)).decode().rstrip("=")
 
-    def open(self, token: str, resource_type: str) -> tuple[Params, int | None]:
+    def open(self, token: str, resource_type: str) -> tuple[Params, Cursor]:
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             state = orjson.loads(self._aead.decrypt(raw[:12], raw[12:], None))

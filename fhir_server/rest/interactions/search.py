@@ -6,10 +6,14 @@ never comes back as a URL with the number in it.
 
 from __future__ import annotations
 
+from typing import Any
+
+from fhir_server.errors import Issue, operation_outcome
 from fhir_server.rest.bundles import bundle, page_url
 from fhir_server.rest.context import Context
 from fhir_server.rest.messages import FhirRequest, FhirResponse
-from fhir_server.search.basic import build_query, run_query
+from fhir_server.search.engine import run_search, split_controls
+from fhir_server.storage.store import StoredVersion
 
 
 def _strict(req: FhirRequest) -> bool:
@@ -18,35 +22,40 @@ def _strict(req: FhirRequest) -> bool:
 
 
 def search_type(ctx: Context, req: FhirRequest, resource_type: str) -> FhirResponse:
-    settings = ctx.server.settings
-    tokens = ctx.server.page_tokens
+    server = ctx.server
+    settings = server.settings
+    tokens = server.page_tokens
     params, cursor = req.query, None
     page_token = req.param("_page")
     if page_token:
         params, cursor = tokens.open(page_token, resource_type)
-    query = build_query(
-        resource_type,
-        params,
-        searchable=ctx.server.searchable(resource_type),
-        strict=_strict(req),
-        default_count=settings.default_page_size,
-        max_count=settings.max_page_size,
-    )
-    query.cursor = cursor
-    page = run_query(ctx.conn, query)
-    state = [*query.used, ("_count", str(query.count))]
-    if query.total != "none":
-        state.append(("_total", query.total))
+    matching, controls = split_controls(params, settings.default_page_size, settings.max_page_size)
+    plan = server.search_plan(resource_type, matching, strict=_strict(req))
+    outcome = run_search(ctx.conn, resource_type, plan.conditions, controls, server.param_types(resource_type), cursor)
+
+    state = [*plan.used, *controls.echoed, ("_count", str(controls.count))]
     if req.method == "GET" and not page_token:
         self_url = page_url(ctx.base_url, resource_type, state)  # the client put these in the URL itself
     else:
         self_url = page_url(ctx.base_url, resource_type, [("_page", tokens.seal(resource_type, state, cursor))])
     links = [("self", self_url)]
-    if page.next_cursor is not None:
-        next_token = tokens.seal(resource_type, state, page.next_cursor)
+    if outcome.next_cursor is not None:
+        next_token = tokens.seal(resource_type, state, outcome.next_cursor)
         links.append(("next", page_url(ctx.base_url, resource_type, [("_page", next_token)])))
-    entries = [
-        {"fullUrl": f"{ctx.base_url}/{m.resource_type}/{m.id}", "resource": m.content, "search": {"mode": "match"}}
-        for m in page.matches
-    ]
-    return FhirResponse(200, bundle("searchset", entries, links, ctx.now, page.total))
+
+    def entry(version: StoredVersion, mode: str) -> dict[str, Any]:
+        content = server.element_filter.apply(version.content or {}, controls.summary, controls.elements)
+        return {
+            "fullUrl": f"{ctx.base_url}/{version.resource_type}/{version.id}",
+            "resource": content,
+            "search": {"mode": mode},
+        }
+
+    entries = [entry(m, "match") for m in outcome.matches] + [entry(i, "include") for i in outcome.included]
+    if plan.ignored:
+        issues = [
+            Issue("not-supported", f"Search parameter '{name}' was ignored: {why}", "warning")
+            for name, why in plan.ignored
+        ]
+        entries.append({"resource": operation_outcome(issues), "search": {"mode": "outcome"}})
+    return FhirResponse(200, bundle("searchset", entries, links, ctx.now, outcome.total))

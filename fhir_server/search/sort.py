@@ -1,0 +1,121 @@
+"""``_sort`` on any search parameter, several keys, ascending or descending, with keyset paging.
+
+A key's value for a resource is the lowest of its index values (ascending) or the highest (descending), as the
+spec describes for repeating elements; resources without a value sort last either way. The keyset cursor holds
+the last row's key values and ``rid``, so the next page starts exactly after it however the data change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+
+from fhir_server.errors import bad_request
+from fhir_server.search.index.rows import DATE_MAX, DATE_MIN
+from fhir_server.storage.schema import (
+    resource,
+    search_date,
+    search_number,
+    search_quantity,
+    search_reference,
+    search_string,
+    search_token,
+    search_uri,
+)
+
+# The value column a sort uses, per SearchParameter type: (table, ascending column, descending column, kind).
+_SORT_COLUMNS: dict[str, tuple[Any, str, str, str]] = {
+    "string": (search_string, "value", "value", "string"),
+    "token": (search_token, "code", "code", "string"),
+    "uri": (search_uri, "value", "value", "string"),
+    "reference": (search_reference, "target_id", "target_id", "string"),
+    "date": (search_date, "low", "high", "date"),
+    "number": (search_number, "low", "high", "number"),
+    "quantity": (search_quantity, "low", "high", "number"),
+}
+# Missing values sort last: the largest value ascending, the smallest descending.
+_LAST = {"string": ("\U0010ffff", ""), "date": (DATE_MAX, DATE_MIN), "number": (Decimal("1e30"), Decimal("-1e30"))}
+
+
+@dataclass(frozen=True)
+class SortKey:
+    name: str
+    descending: bool
+    kind: str  # string | date | number
+    expression: ColumnElement[Any]
+
+
+def _index_key(resource_type: str, code: str, param_type: str, descending: bool) -> tuple[ColumnElement[Any], str]:
+    if param_type not in _SORT_COLUMNS:
+        raise bad_request(f"_sort: the {param_type} parameter '{code}' cannot be sorted on", "_sort")
+    table, asc_column, desc_column, kind = _SORT_COLUMNS[param_type]
+    column = table.c[desc_column] if descending else table.c[asc_column]
+    aggregate = func.max(column) if descending else func.min(column)
+    value = (
+        select(aggregate)
+        .where(table.c.rid == resource.c.rid, table.c.resource_type == resource_type, table.c.param == code)
+        .scalar_subquery()
+    )
+    last = _LAST[kind][1 if descending else 0]
+    return func.coalesce(value, literal(last)), kind
+
+
+def parse_sort(value: str, resource_type: str, param_types: dict[str, str]) -> list[SortKey]:
+    """``_sort=-date,name`` → keys; ``param_types`` maps the type's SearchParameter codes to their types."""
+    keys: list[SortKey] = []
+    for raw in value.split(","):
+        name = raw.strip()
+        descending = name.startswith("-")
+        code = name.lstrip("-")
+        if not code:
+            raise bad_request("_sort has an empty key", "_sort")
+        if code == "_id":
+            keys.append(SortKey(code, descending, "string", resource.c.id))
+        elif code == "_lastUpdated":
+            keys.append(SortKey(code, descending, "date", resource.c.last_updated))
+        elif code in param_types:
+            expression, kind = _index_key(resource_type, code, param_types[code], descending)
+            keys.append(SortKey(code, descending, kind, expression))
+        else:
+            raise bad_request(f"_sort: '{code}' is not a search parameter of {resource_type}", "_sort")
+    return keys
+
+
+def order_by(keys: list[SortKey]) -> list[Any]:
+    clauses = [k.expression.desc() if k.descending else k.expression.asc() for k in keys]
+    return [*clauses, resource.c.rid.asc()]
+
+
+def after(keys: list[SortKey], values: list[Any], rid: int) -> ColumnElement[bool]:
+    """Rows strictly after (values, rid) in the sort order: a lexicographic keyset condition."""
+    alternatives: list[ColumnElement[bool]] = []
+    equal_so_far: list[ColumnElement[bool]] = []
+    for key, value in zip(keys, values, strict=True):
+        beyond = key.expression < value if key.descending else key.expression > value
+        alternatives.append(and_(*equal_so_far, beyond))
+        equal_so_far.append(key.expression == value)
+    alternatives.append(and_(*equal_so_far, resource.c.rid > rid))
+    return or_(*alternatives)
+
+
+def encode_values(values: list[Any]) -> list[Any]:
+    """Sort values as JSON (for the sealed cursor)."""
+    return [
+        v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, Decimal | float) else v for v in values
+    ]
+
+
+def decode_values(keys: list[SortKey], values: list[Any]) -> list[Any]:
+    decoded: list[Any] = []
+    for key, value in zip(keys, values, strict=True):
+        if key.kind == "date" and isinstance(value, str):
+            decoded.append(datetime.fromisoformat(value))
+        elif key.kind == "number" and isinstance(value, str):
+            decoded.append(Decimal(value))
+        else:
+            decoded.append(value)
+    return decoded
