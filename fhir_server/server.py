@@ -12,6 +12,7 @@ from fhir_server.rest.interactions.capabilities import capability_statement
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.router import dispatch, is_read_only
 from fhir_server.search.basic import COMMON_PARAMETERS, SearchQuery, build_query
+from fhir_server.search.compartment import Compartments
 from fhir_server.search.elements import ElementFilter
 from fhir_server.search.paging import PageTokens
 from fhir_server.search.tokens import IdentifierIndexer
@@ -61,9 +62,15 @@ class FhirServer:
         """SearchParameter code → type for ``resource_type`` (for ``_sort``)."""
         return {p["code"]: p["type"] for p in self.definitions.search_parameters(resource_type) if p.get("code")}
 
-    def search_plan(self, resource_type: str, params: list[tuple[str, str]], *, strict: bool) -> SearchQuery:
-        """The matching half of a search: conditions on ``resource``, the parameters used and those ignored."""
-        return build_query(resource_type, params, searchable=self.searchable(resource_type), strict=strict)
+    def search_plan(self, resource_type: str | None, params: list[tuple[str, str]], *, strict: bool) -> SearchQuery:
+        """The matching half of a search (``resource_type`` None: across types): conditions on ``resource``, the
+        parameters used and those ignored."""
+        searchable = self.searchable(resource_type) if resource_type else COMMON_PARAMETERS
+        return build_query(resource_type or "", params, searchable=searchable, strict=strict)
+
+    @cached_property
+    def compartments(self) -> Compartments:
+        return Compartments(self.definitions)
 
     @cached_property
     def element_filter(self) -> ElementFilter:

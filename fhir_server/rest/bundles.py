@@ -25,4 +25,5 @@ def bundle(kind: str, entries: list[dict[str, Any]], links: list[tuple[str, str]
 
 def page_url(base: str, path: str, params: list[tuple[str, str]]) -> str:
     query = urlencode(params)
-    return f"{base}/{path}" + (f"?{query}" if query else "")
+    url = f"{base}/{path}" if path else base
+    return url + (f"?{query}" if query else "")

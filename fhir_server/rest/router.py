@@ -31,7 +31,7 @@ def route(req: FhirRequest) -> tuple[Handler, tuple[str, ...], str | None]:
     n = len(parts)
     table: dict[tuple[str, int], Handler] = {}
     if n == 0:
-        table = {("POST", 0): _nested_bundle}
+        table = {("POST", 0): _nested_bundle, ("GET", 0): search.search_system}
         args = ()
     elif n == 1 and parts[0] == "metadata":
         table = {("GET", 1): metadata}
@@ -67,6 +67,9 @@ def route(req: FhirRequest) -> tuple[Handler, tuple[str, ...], str | None]:
     elif n == 3 and parts[2] == "_history":
         table = {("GET", 3): history.history}
         args = parts[:2]
+    elif n == 3:
+        table = {("GET", 3): search.search_compartment}
+        args = parts
     elif n == 4 and parts[2] == "_history":
         table = {("GET", 4): read.vread}
         args = (parts[0], parts[1], parts[3])

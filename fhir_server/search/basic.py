@@ -100,7 +100,9 @@ def build_query(
 ) -> SearchQuery:
     """Parse search parameters. ``strict``: an unknown parameter is an error rather than ignored."""
     query = SearchQuery(resource_type, count=default_count)
-    query.conditions += [resource.c.resource_type == resource_type, not_(resource.c.deleted)]
+    query.conditions.append(not_(resource.c.deleted))
+    if resource_type:  # empty for searches across types (system-wide, compartment *)
+        query.conditions.append(resource.c.resource_type == resource_type)
     for name, value in params:
         if name == "_count":
             query.count = min(_int_param("_count", value, 0), max_count)

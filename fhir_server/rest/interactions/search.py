@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fhir_server.errors import Issue, operation_outcome
+from sqlalchemy import ColumnElement, or_
+
+from fhir_server.errors import Issue, bad_request, not_found, operation_outcome
 from fhir_server.rest.bundles import bundle, page_url
 from fhir_server.rest.context import Context
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.search.engine import run_search, split_controls
+from fhir_server.storage.schema import resource
 from fhir_server.storage.store import StoredVersion
 
 
@@ -22,26 +25,70 @@ def _strict(req: FhirRequest) -> bool:
 
 
 def search_type(ctx: Context, req: FhirRequest, resource_type: str) -> FhirResponse:
+    return _search(ctx, req, resource_type, resource_type, [])
+
+
+def search_compartment(
+    ctx: Context, req: FhirRequest, compartment_type: str, owner_id: str, resource_type: str
+) -> FhirResponse:
+    """``Patient/123/Observation`` (or ``Patient/123/*``): a search limited to one patient's compartment."""
+    compartments = ctx.server.compartments
+    if resource_type == "*":
+        types = compartments.resource_types(compartment_type)
+        scope = [or_(*[compartments.condition(compartment_type, owner_id, t) for t in types])]
+        return _search(ctx, req, None, f"{compartment_type}/{owner_id}/*", scope)
+    if resource_type not in ctx.server.resource_types:
+        raise not_found(f"Unknown resource type '{resource_type}'")
+    scope = [compartments.condition(compartment_type, owner_id, resource_type)]
+    return _search(ctx, req, resource_type, f"{compartment_type}/{owner_id}/{resource_type}", scope)
+
+
+def search_system(ctx: Context, req: FhirRequest) -> FhirResponse:
+    """``GET [base]?_type=Patient,Practitioner&…``: parameters common to all resources."""
+    scope: list[ColumnElement[bool]] = []
+    types: list[str] = []
+    for value in req.params("_type"):
+        types += [t.strip() for t in value.split(",") if t.strip()]
+    unknown = sorted(set(types) - ctx.server.resource_types)
+    if unknown:
+        raise bad_request(f"_type names unknown resource types: {', '.join(unknown)}", "_type")
+    if types:
+        scope.append(resource.c.resource_type.in_(types))
+    query = [(k, v) for k, v in req.query if k != "_type"]
+    echoed = [("_type", ",".join(types))] if types else []
+    return _search(ctx, FhirRequest(req.method, req.path, query, req.headers), None, "", scope, echoed)
+
+
+def _search(
+    ctx: Context,
+    req: FhirRequest,
+    resource_type: str | None,
+    path: str,
+    scope: list[ColumnElement[bool]],
+    echoed: list[tuple[str, str]] | None = None,
+) -> FhirResponse:
     server = ctx.server
     settings = server.settings
     tokens = server.page_tokens
     params, cursor = req.query, None
     page_token = req.param("_page")
     if page_token:
-        params, cursor = tokens.open(page_token, resource_type)
+        params, cursor = tokens.open(page_token, path)
     matching, controls = split_controls(params, settings.default_page_size, settings.max_page_size)
     plan = server.search_plan(resource_type, matching, strict=_strict(req))
-    outcome = run_search(ctx.conn, resource_type, plan.conditions, controls, server.param_types(resource_type), cursor)
+    param_types = server.param_types(resource_type) if resource_type else {}
+    conditions = [*plan.conditions, *scope]
+    outcome = run_search(ctx.conn, resource_type, conditions, controls, param_types, cursor)
 
-    state = [*plan.used, *controls.echoed, ("_count", str(controls.count))]
+    state = [*(echoed or []), *plan.used, *controls.echoed, ("_count", str(controls.count))]
     if req.method == "GET" and not page_token:
-        self_url = page_url(ctx.base_url, resource_type, state)  # the client put these in the URL itself
+        self_url = page_url(ctx.base_url, path, state)  # the client put these in the URL itself
     else:
-        self_url = page_url(ctx.base_url, resource_type, [("_page", tokens.seal(resource_type, state, cursor))])
+        self_url = page_url(ctx.base_url, path, [("_page", tokens.seal(path, state, cursor))])
     links = [("self", self_url)]
     if outcome.next_cursor is not None:
-        next_token = tokens.seal(resource_type, state, outcome.next_cursor)
-        links.append(("next", page_url(ctx.base_url, resource_type, [("_page", next_token)])))
+        next_token = tokens.seal(path, state, outcome.next_cursor)
+        links.append(("next", page_url(ctx.base_url, path, [("_page", next_token)])))
 
     def entry(version: StoredVersion, mode: str) -> dict[str, Any]:
         content = server.element_filter.apply(version.content or {}, controls.summary, controls.elements)
