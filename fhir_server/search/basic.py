@@ -10,13 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-from sqlalchemy import ColumnElement, Connection, and_, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, not_, or_, select
 
 from fhir_server.errors import bad_request
 from fhir_server.search.dates import parse_date_range
 from fhir_server.search.values import parse_token, split_prefix, split_unescaped, unescape
 from fhir_server.storage.schema import resource, search_token
-from fhir_server.storage.store import CURRENT_COLUMNS, StoredVersion, current_version
 
 #: Parameters about the result set, not about matching.
 RESULT_PARAMETERS = frozenset({"_count", "_page", "_total", "_format", "_pretty"})
@@ -34,13 +33,6 @@ class SearchQuery:
     count: int = 50
     cursor: int | None = None
     total: str = "none"
-
-
-@dataclass
-class SearchPage:
-    matches: list[StoredVersion]
-    next_cursor: int | None
-    total: int | None
 
 
 def _last_updated_condition(value: str) -> ColumnElement[bool]:
@@ -126,39 +118,6 @@ def build_query(
         else:
             query.ignored.append((name, f"not supported for {resource_type}"))
     return query
-
-
-def run_query(conn: Connection, query: SearchQuery) -> SearchPage:
-    total = None
-    if query.total != "none":
-        total = conn.execute(select(func.count()).select_from(resource).where(*query.conditions)).scalar_one()
-    if query.count == 0:
-        return SearchPage([], None, total)
-    conditions = list(query.conditions)
-    if query.cursor is not None:
-        conditions.append(resource.c.rid > query.cursor)
-    rows = conn.execute(
-        select(*CURRENT_COLUMNS).where(*conditions).order_by(resource.c.rid).limit(query.count + 1)
-    ).all()
-    matches = [current_version(row) for row in rows[: query.count]]
-    next_cursor = rows[query.count - 1].rid if len(rows) > query.count else None
-    return SearchPage(matches, next_cursor, total)
-
-
-def match_criteria(
-    conn: Connection,
-    resource_type: str,
-    params: Sequence[tuple[str, str]],
-    searchable: frozenset[str],
-    limit: int = 2,
-) -> list[StoredVersion]:
-    """Resolve the search half of a conditional interaction (always strict); at most ``limit`` matches."""
-    params = [(k, v) for k, v in params if k not in ("_format", "_pretty")]
-    if not params:
-        raise bad_request("A conditional interaction needs at least one search parameter")
-    query = build_query(resource_type, params, searchable=searchable, strict=True, default_count=limit)
-    query.count = limit
-    return run_query(conn, query).matches
 
 
 def parse_criteria(criteria: str) -> tuple[str, list[tuple[str, str]]]:

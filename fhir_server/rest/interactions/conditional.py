@@ -6,12 +6,13 @@ import hashlib
 from collections.abc import Sequence
 from urllib.parse import parse_qsl
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from fhir_server.errors import bad_request, precondition_failed
 from fhir_server.rest.context import Context
-from fhir_server.search.basic import match_criteria, parse_criteria
-from fhir_server.storage.store import StoredVersion
+from fhir_server.search.basic import parse_criteria
+from fhir_server.storage.schema import resource
+from fhir_server.storage.store import CURRENT_COLUMNS, StoredVersion, current_version
 
 
 def criteria_params(value: str) -> list[tuple[str, str]]:
@@ -31,11 +32,20 @@ def lock_criteria(ctx: Context, resource_type: str, params: Sequence[tuple[str, 
 
 
 def find_matches(
-    ctx: Context, resource_type: str, params: Sequence[tuple[str, str]], *, lock: bool = False
+    ctx: Context, resource_type: str, params: Sequence[tuple[str, str]], *, lock: bool = False, limit: int = 2
 ) -> list[StoredVersion]:
+    """The resources the criteria select (at most ``limit``). Always strict: an unknown parameter must never
+    widen a conditional delete to "everything"."""
+    params = [(k, v) for k, v in params if k not in ("_format", "_pretty")]
+    if not params:
+        raise bad_request("A conditional interaction needs at least one search parameter")
     if lock:
         lock_criteria(ctx, resource_type, params)
-    return match_criteria(ctx.conn, resource_type, params, ctx.server.searchable(resource_type))
+    plan = ctx.server.search_plan(resource_type, params, strict=True)
+    rows = ctx.conn.execute(
+        select(*CURRENT_COLUMNS).where(*plan.conditions).order_by(resource.c.rid).limit(limit)
+    ).all()
+    return [current_version(row) for row in rows]
 
 
 def single_match(ctx: Context, resource_type: str, params: Sequence[tuple[str, str]]) -> StoredVersion | None:
