@@ -105,6 +105,8 @@ def test_capability_statement(client):
     assert patient_params == {"_id", "_lastUpdated", "identifier"}
     assert {i["code"] for i in cs["rest"][0]["interaction"]} == {"transaction", "batch", "history-system"}
     assert "application/json-patch+json" in cs["patchFormat"]
+    assert "*" in types["Patient"]["searchInclude"]
+    assert all(p["documentation"] for p in types["Patient"]["searchParam"])
 
 
 def test_paging_links_never_carry_posted_identifiers(client):

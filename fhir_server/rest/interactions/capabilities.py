@@ -22,34 +22,63 @@ TYPE_INTERACTIONS = (
 )
 SYSTEM_INTERACTIONS = ("transaction", "batch", "history-system")
 
-_SEARCH_DOCS = {
+# What each parameter type accepts here (the modifiers and prefixes the query builder implements).
+_TYPE_DOCS = {
+    "string": "Starts-with, case- and accent-insensitive (Søreng = soreng); :exact, :contains, :missing.",
+    "token": "system|code, |code, system|, code; :not, :text, :in, :not-in, :of-type (identifiers), :missing.",
+    "reference": "id, Type/id or URL; :[type], :identifier, :missing; chaining (param:Type.param=…) and _has.",
+    "date": "Prefixes eq ne gt lt ge le sa eb ap with range semantics at the value's precision; :missing.",
+    "number": "Prefixes eq ne gt lt ge le sa eb ap; precision-aware equality; :missing.",
+    "quantity": "[prefix]number|system|code or [prefix]number||unit; :missing.",
+    "uri": "Exact; :above, :below, :missing.",
+    "composite": "Component values joined with $, each as its own type (e.g. code$gt5).",
+}
+_SPECIAL_DOCS = {
     "_id": "Logical id; comma-separated for OR.",
     "_lastUpdated": "When the current version was written; prefixes eq ne gt lt ge le sa eb ap.",
-    "identifier": "system|value, |value, system| or value. Search by FNR/DNR with POST [type]/_search so "
-    "the number never appears in a URL.",
 }
-_SEARCH_TYPES = {"_id": "token", "_lastUpdated": "date", "identifier": "token"}
+_SPECIAL_TYPES = {"_id": "token", "_lastUpdated": "date"}
 
 
-def _definition_url(ctx: Context, resource_type: str, code: str) -> str | None:
-    for param in ctx.server.definitions.search_parameters(resource_type):
-        if param.get("code") == code:
-            return param.get("url")
-    return None
+def _parameters(ctx: Context, resource_type: str) -> list[dict[str, Any]]:
+    definitions = {p.get("code"): p for p in ctx.server.definitions.search_parameters(resource_type)}
+    params = []
+    for code in sorted(ctx.server.searchable(resource_type)):
+        definition = definitions.get(code, {})
+        kind = _SPECIAL_TYPES.get(code) or definition.get("type", "token")
+        param: dict[str, Any] = {
+            "name": code,
+            "type": kind,
+            "documentation": _SPECIAL_DOCS.get(code) or _TYPE_DOCS.get(kind, ""),
+        }
+        if definition.get("url"):
+            param["definition"] = definition["url"]
+        params.append(param)
+    return params
+
+
+def _includes(ctx: Context, resource_type: str) -> tuple[list[str], list[str]]:
+    """(searchInclude, searchRevInclude): reference parameters from and to ``resource_type``."""
+    definitions = ctx.server.definitions
+    includes = sorted(
+        f"{resource_type}:{p['code']}"
+        for p in definitions.search_parameters(resource_type)
+        if p.get("type") == "reference" and p.get("code") in ctx.server.searchable(resource_type)
+    )
+    reverse = sorted(
+        f"{other}:{p['code']}"
+        for other in ctx.server.resource_types
+        for p in definitions.search_parameters(other)
+        if p.get("type") == "reference"
+        and resource_type in (p.get("target") or ())
+        and p.get("code") in ctx.server.searchable(other)
+    )
+    return ["*", *includes], reverse
 
 
 def _resource_entry(ctx: Context, resource_type: str) -> dict[str, Any]:
-    params = []
-    for code in sorted(ctx.server.searchable(resource_type)):
-        param: dict[str, Any] = {
-            "name": code,
-            "type": _SEARCH_TYPES[code],
-            "documentation": _SEARCH_DOCS[code],
-        }
-        url = _definition_url(ctx, resource_type, code)
-        if url:
-            param["definition"] = url
-        params.append(param)
+    params = _parameters(ctx, resource_type)
+    search_include, search_rev_include = _includes(ctx, resource_type)
     return {
         "type": resource_type,
         "profile": f"http://hl7.org/fhir/StructureDefinition/{resource_type}",
@@ -62,6 +91,8 @@ def _resource_entry(ctx: Context, resource_type: str) -> dict[str, Any]:
         "conditionalUpdate": True,
         "conditionalDelete": "single",
         "referencePolicy": ["literal", "logical", "local"],
+        "searchInclude": search_include,
+        "searchRevInclude": search_rev_include,
         "searchParam": params,
     }
 
@@ -82,7 +113,11 @@ def capability_statement(ctx: Context) -> dict[str, Any]:
             {
                 "mode": "server",
                 "documentation": "Search by FNR/DNR with POST [type]/_search (form body), never in the URL. "
-                "Prefer: handling=strict makes unknown search parameters an error. _total is opt-in.",
+                "Unknown parameters are ignored and reported in the searchset's OperationOutcome; Prefer: "
+                "handling=strict makes them an error. Result controls: _count, _sort (any parameter, -desc), "
+                "_include/_revinclude (:iterate, *), _summary, _elements, _total (none by default; estimate "
+                "is counted like accurate). Paging links are sealed keyset cursors. Not supported: _list, "
+                "_contained, _text, _content, _filter, _query.",
                 "resource": [_resource_entry(ctx, t) for t in sorted(ctx.server.resource_types)],
                 "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
             }
