@@ -14,8 +14,8 @@ from fhir_server.rest.router import dispatch, is_read_only
 from fhir_server.search.basic import COMMON_PARAMETERS, SearchQuery, build_query
 from fhir_server.search.compartment import Compartments
 from fhir_server.search.elements import ElementFilter
+from fhir_server.search.index import ResourceIndexer
 from fhir_server.search.paging import PageTokens
-from fhir_server.search.tokens import IdentifierIndexer
 from fhir_server.secret_key import server_key
 from fhir_server.settings import Settings
 from fhir_server.storage.engine import Database
@@ -39,8 +39,9 @@ class FhirServer:
         return ResourceValidator(self.definitions, check_models=self.settings.validate_with_models)
 
     @cached_property
-    def indexer(self) -> IdentifierIndexer:
-        return IdentifierIndexer()
+    def indexer(self) -> ResourceIndexer:
+        """Index rows of a resource, from every SearchParameter that applies to its type."""
+        return ResourceIndexer(self.definitions)
 
     @cached_property
     def page_tokens(self) -> PageTokens:
@@ -84,6 +85,7 @@ class FhirServer:
     def warm_up(self) -> None:
         """Compile the validation rules and read the SearchParameters now, not on the first requests."""
         self.validator.warm_up()
+        self.indexer.compile_all()
         for resource_type in self.resource_types:
             self.searchable(resource_type)
 
