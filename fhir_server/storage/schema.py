@@ -16,7 +16,6 @@ from sqlalchemy import (
     Column,
     DateTime,
     Float,
-    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -76,7 +75,9 @@ def _index_table(name: str, *columns: Column, indexes: tuple[tuple[str, ...], ..
     return Table(
         name,
         metadata,
-        Column("rid", BigId, ForeignKey("resource.rid", ondelete="CASCADE"), nullable=False),
+        # no foreign key: index rows are derived data, written in the same transaction as their resource (whose
+        # rows are never deleted), and a key check per row would cost ingest more than it protects
+        Column("rid", BigId, nullable=False),
         Column("resource_type", String(64), nullable=False),
         Column("param", String(64), nullable=False),
         *columns,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from fhir_server.search.index.rows import IndexRows
@@ -33,6 +33,8 @@ _UPDATE_CURRENT = (
     )
 )
 _INSERT_INDEX = {kind: insert(table) for kind, table in INDEX_TABLES.items()}
+_INDEX_COLUMNS = {kind: tuple(table.c.keys()) for kind, table in INDEX_TABLES.items()}
+COPY_FROM = 64  # rows of one index table in one write from which COPY beats INSERT on PostgreSQL
 _DELETE_INDEX = {
     kind: delete(table).where(table.c.rid.in_(bindparam("b_rids", expanding=True)))
     for kind, table in INDEX_TABLES.items()
@@ -198,16 +200,30 @@ class ResourceStore:
         )
 
     def insert_index(self, items: Sequence[tuple[int, str, IndexRows | None]]) -> None:
-        """Index rows of several resources, one multi-row INSERT per index table."""
-        for kind, statement in _INSERT_INDEX.items():
+        """Index rows of several resources: one multi-row INSERT per index table, or COPY on PostgreSQL when
+        there are many (a transaction's worth), which PostgreSQL takes several times faster."""
+        for kind, table in INDEX_TABLES.items():
             rows = [
-                {"rid": rid, "resource_type": resource_type, **row._asdict()}
+                (rid, resource_type, *row)
                 for rid, resource_type, index in items
                 if index is not None
                 for row in getattr(index, kind)
             ]
-            if rows:
-                self.conn.execute(statement, rows)
+            if not rows:
+                continue
+            if len(rows) >= COPY_FROM and self.conn.dialect.name == "postgresql":
+                self._copy(table, rows)
+            else:
+                columns = _INDEX_COLUMNS[kind]
+                self.conn.execute(_INSERT_INDEX[kind], [dict(zip(columns, r, strict=True)) for r in rows])
+
+    def _copy(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
+        dbapi = self.conn.connection.dbapi_connection
+        assert dbapi is not None
+        columns = ", ".join(table.c.keys())
+        with dbapi.cursor() as cursor, cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def delete_index(self, rids: Sequence[int]) -> None:
         for statement in _DELETE_INDEX.values():
