@@ -11,11 +11,11 @@ from fhir_server.rest.context import Context, utc_now
 from fhir_server.rest.interactions.capabilities import capability_statement
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.router import dispatch, is_read_only
-from fhir_server.search.basic import COMMON_PARAMETERS, SearchQuery, build_query
 from fhir_server.search.compartment import Compartments
 from fhir_server.search.elements import ElementFilter
 from fhir_server.search.index import ResourceIndexer
 from fhir_server.search.paging import PageTokens
+from fhir_server.search.query import SearchParameterRegistry, SearchPlan, build_conditions
 from fhir_server.secret_key import server_key
 from fhir_server.settings import Settings
 from fhir_server.storage.engine import Database
@@ -51,23 +51,27 @@ class FhirServer:
     def resource_types(self) -> frozenset[str]:
         return self.definitions.resource_types
 
+    @cached_property
+    def search_registry(self) -> SearchParameterRegistry:
+        return SearchParameterRegistry(self.definitions)
+
     def searchable(self, resource_type: str) -> frozenset[str]:
-        """The matching parameters the search supports for ``resource_type``."""
+        """The SearchParameter codes a search on ``resource_type`` can use."""
         if resource_type not in self._searchable:
-            codes = {p.get("code") for p in self.definitions.search_parameters(resource_type)}
-            extra = {"identifier"} & codes
-            self._searchable[resource_type] = COMMON_PARAMETERS | extra
+            params = self.search_registry.parameters(resource_type)
+            self._searchable[resource_type] = frozenset(code for code, p in params.items() if p.supported)
         return self._searchable[resource_type]
 
     def param_types(self, resource_type: str) -> dict[str, str]:
         """SearchParameter code → type for ``resource_type`` (for ``_sort``)."""
-        return {p["code"]: p["type"] for p in self.definitions.search_parameters(resource_type) if p.get("code")}
+        return self.search_registry.param_types(resource_type)
 
-    def search_plan(self, resource_type: str | None, params: list[tuple[str, str]], *, strict: bool) -> SearchQuery:
+    def search_plan(self, resource_type: str | None, params: list[tuple[str, str]], *, strict: bool) -> SearchPlan:
         """The matching half of a search (``resource_type`` None: across types): conditions on ``resource``, the
         parameters used and those ignored."""
-        searchable = self.searchable(resource_type) if resource_type else COMMON_PARAMETERS
-        return build_query(resource_type or "", params, searchable=searchable, strict=strict)
+        return build_conditions(
+            resource_type, params, self.search_registry, strict=strict, base_url=self.settings.base_url
+        )
 
     @cached_property
     def compartments(self) -> Compartments:

@@ -102,7 +102,24 @@ def test_capability_statement(client):
     types = {r["type"]: r for r in cs["rest"][0]["resource"]}
     assert {"Patient", "Appointment", "Questionnaire", "Task", "EpisodeOfCare", "Consent"} <= set(types)
     patient_params = {p["name"] for p in types["Patient"]["searchParam"]}
-    assert patient_params == {"_id", "_lastUpdated", "identifier"}
+    assert {
+        "_id",
+        "_lastUpdated",
+        "identifier",
+        "name",
+        "family",
+        "birthdate",
+        "gender",
+        "general-practitioner",
+        "_tag",
+        "_profile",
+        "_security",
+        "_source",
+    } <= patient_params
+    assert not {"_text", "_content", "_list"} & patient_params
+    by_name = {p["name"]: p for p in types["Patient"]["searchParam"]}
+    assert by_name["birthdate"]["type"] == "date"
+    assert by_name["birthdate"]["definition"] == "http://hl7.org/fhir/SearchParameter/individual-birthdate"
     assert {i["code"] for i in cs["rest"][0]["interaction"]} == {"transaction", "batch", "history-system"}
     assert "application/json-patch+json" in cs["patchFormat"]
     assert "*" in types["Patient"]["searchInclude"]

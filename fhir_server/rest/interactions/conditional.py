@@ -10,9 +10,14 @@ from sqlalchemy import select, text
 
 from fhir_server.errors import bad_request, precondition_failed
 from fhir_server.rest.context import Context
-from fhir_server.search.basic import parse_criteria
 from fhir_server.storage.schema import resource
 from fhir_server.storage.store import CURRENT_COLUMNS, StoredVersion, current_version
+
+
+def parse_criteria(criteria: str) -> tuple[str, list[tuple[str, str]]]:
+    """``Type?a=b&c=d`` → (``Type``, params)."""
+    resource_type, _, query_string = criteria.partition("?")
+    return resource_type, parse_qsl(query_string, keep_blank_values=True)
 
 
 def criteria_params(value: str) -> list[tuple[str, str]]:

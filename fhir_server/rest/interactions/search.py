@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, or_
 
-from fhir_server.errors import Issue, bad_request, not_found, operation_outcome
+from fhir_server.errors import bad_request, not_found, operation_outcome
 from fhir_server.rest.bundles import bundle, page_url
 from fhir_server.rest.context import Context
 from fhir_server.rest.messages import FhirRequest, FhirResponse
@@ -99,10 +99,6 @@ def _search(
         }
 
     entries = [entry(m, "match") for m in outcome.matches] + [entry(i, "include") for i in outcome.included]
-    if plan.ignored:
-        issues = [
-            Issue("not-supported", f"Search parameter '{name}' was ignored: {why}", "warning")
-            for name, why in plan.ignored
-        ]
-        entries.append({"resource": operation_outcome(issues), "search": {"mode": "outcome"}})
+    if plan.unknown:
+        entries.append({"resource": operation_outcome(plan.issues()), "search": {"mode": "outcome"}})
     return FhirResponse(200, bundle("searchset", entries, links, ctx.now, outcome.total))

@@ -1,0 +1,177 @@
+"""SQL building blocks shared by the parameter types.
+
+Every condition is on the outer ``resource`` row and has one of these shapes:
+
+- ``resource.rid IN (SELECT rid FROM search_x WHERE resource_type = :t AND param = :p AND …)``: uncorrelated, so
+  the planner may start from the index on ``(resource_type, param, …)`` or probe it per row, whichever is cheaper;
+- ``NOT EXISTS (SELECT 1 FROM search_x WHERE rid = resource.rid AND …)`` for negations (``:not``,
+  ``:missing=true``, ``:not-in``): an anti-join on both databases (PostgreSQL turns a large ``NOT IN`` into a
+  per-row scan of the subquery);
+- ``resource.id IN (SELECT target_id …)`` for reverse chains.
+
+Where one type's matches feed a lookup in another (chains, ``_has``, ``_list``), ``member_of`` renders
+``= ANY(ARRAY(subquery))`` on PostgreSQL: the inner search runs once, as an InitPlan, however bad the row
+estimates (tables without statistics otherwise get nested loops that rescan every inner level per outer row).
+
+Subqueries are built with ``correlate(None)``: the same tables appear at several depths of a chain, and
+SQLAlchemy must not tie an inner ``resource`` or ``search_reference`` to an outer one.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Boolean, ColumnElement, FromClause, Select, and_, exists, false, not_, or_, select, true, union
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BooleanClauseList, Grouping
+from sqlalchemy.sql.visitors import InternalTraversal
+
+from fhir_server.storage.schema import (
+    resource,
+    search_date,
+    search_number,
+    search_quantity,
+    search_reference,
+    search_string,
+    search_token,
+    search_uri,
+)
+
+#: The index table each SearchParameter type is stored in.
+TYPE_TABLES: dict[str, FromClause] = {
+    "string": search_string,
+    "token": search_token,
+    "reference": search_reference,
+    "date": search_date,
+    "number": search_number,
+    "quantity": search_quantity,
+    "uri": search_uri,
+}
+
+_SURROGATES = range(0xD800, 0xE000)
+MAX_UNION = 100  # SQLite allows 500 SELECTs in a compound; longer OR lists stay one scan
+
+
+def index_rids(table: FromClause, resource_type: str | None, param: str, *clauses: ColumnElement[bool]) -> Select[Any]:
+    """``SELECT rid FROM table WHERE resource_type = … AND param = … AND clauses`` (uncorrelated)."""
+    where: list[ColumnElement[bool]] = [table.c.param == param, *clauses]
+    if resource_type is not None:
+        where.insert(0, table.c.resource_type == resource_type)
+    return select(table.c.rid).where(*where).correlate(None)
+
+
+def alternatives(clause: ColumnElement[bool]) -> list[ColumnElement[bool]]:
+    """The terms of a (nested) OR, or the clause itself."""
+    while isinstance(clause, Grouping):
+        clause = clause.element
+    if isinstance(clause, BooleanClauseList) and clause.operator is operators.or_:
+        return [term for part in clause.clauses for term in alternatives(part)]
+    return [clause]
+
+
+def has_row(
+    table: FromClause, resource_type: str | None, param: str, clause: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """``rid IN (SELECT rid … WHERE clause)``; an OR becomes a UNION of one index lookup per term (SQLite cannot
+    use an index for ``rt = ? AND param = ? AND (code = ? OR code = ?)``; PostgreSQL does as well either way)."""
+    terms = alternatives(clause)
+    if len(terms) == 1 or len(terms) > MAX_UNION:
+        return resource.c.rid.in_(index_rids(table, resource_type, param, clause))
+    return resource.c.rid.in_(union(*(index_rids(table, resource_type, param, term) for term in terms)))
+
+
+def has_no_row(
+    table: FromClause, resource_type: str | None, param: str, clause: ColumnElement[bool] | None = None
+) -> ColumnElement[bool]:
+    """No index row of the parameter (matching ``clause``) for the enclosing ``resource`` row."""
+    where: list[ColumnElement[bool]] = [table.c.rid == resource.c.rid, table.c.param == param]
+    if resource_type is not None:
+        where.append(table.c.resource_type == resource_type)
+    if clause is not None:
+        where.append(clause)
+    return not_(exists().where(*where).correlate(resource))
+
+
+class MemberOf(ColumnElement[bool]):
+    """``column IN (subquery)``; on PostgreSQL ``column = ANY(ARRAY(subquery))`` (evaluated once)."""
+
+    __visit_name__ = "ryggrad_member_of"
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("query", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], query: Select[Any]) -> None:
+        self.column = column
+        self.query = query
+
+
+@compiles(MemberOf)
+def _member_of(element: MemberOf, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"{column} IN {compiler.process(element.query.scalar_subquery(), **kw)}"
+
+
+@compiles(MemberOf, "postgresql")
+def _member_of_postgresql(element: MemberOf, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"{column} = ANY(ARRAY{compiler.process(element.query.scalar_subquery(), **kw)})"
+
+
+def member_of(column: ColumnElement[Any], query: Select[Any]) -> ColumnElement[bool]:
+    return MemberOf(column, query)
+
+
+def live_resources(resource_type: str, *conditions: ColumnElement[bool], column: str = "rid") -> Select[Any]:
+    """``SELECT rid|id FROM resource WHERE resource_type = … AND NOT deleted AND conditions`` (uncorrelated)."""
+    return (
+        select(resource.c[column])
+        .where(resource.c.resource_type == resource_type, not_(resource.c.deleted), *conditions)
+        .correlate(None)
+    )
+
+
+def any_of(clauses: Iterable[ColumnElement[bool]]) -> ColumnElement[bool]:
+    items = list(clauses)
+    if not items:
+        return false()
+    return items[0] if len(items) == 1 else or_(*items)
+
+
+def all_of(clauses: Iterable[ColumnElement[bool]]) -> ColumnElement[bool]:
+    items = list(clauses)
+    if not items:
+        return true()
+    return items[0] if len(items) == 1 else and_(*items)
+
+
+def successor(prefix: str) -> str | None:
+    """The smallest string greater than every string starting with ``prefix`` (code point order), or None."""
+    chars = list(prefix)
+    while chars:
+        point = ord(chars[-1]) + 1
+        if point in _SURROGATES:
+            point = _SURROGATES.stop
+        if point <= sys.maxunicode:
+            chars[-1] = chr(point)
+            return "".join(chars)
+        chars.pop()
+    return None
+
+
+def starts_with(column: ColumnElement[Any], prefix: str) -> ColumnElement[bool]:
+    """``column >= prefix AND column < successor(prefix)``: a B-tree range on both SQLite and PostgreSQL.
+
+    Exact under code point order: SQLite's BINARY collation, and PostgreSQL with a ``C``/``C.UTF-8`` collation
+    on the column (the database default here; see the module notes in ``builder``).
+    """
+    if not prefix:
+        return column.is_not(None)
+    upper = successor(prefix)
+    return and_(column >= prefix, column < upper) if upper is not None else column >= prefix
