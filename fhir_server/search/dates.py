@@ -22,9 +22,22 @@ class DateRange:
     high: datetime
 
 
+_END_OF_TIME = datetime(9999, 12, 31, 23, 59, 59)
+
+
+def _plus(dt: datetime, step: timedelta) -> datetime:
+    try:
+        return dt + step
+    except OverflowError:
+        return _END_OF_TIME
+
+
 def _add_months(dt: datetime, months: int) -> datetime:
     month0 = dt.month - 1 + months
-    return dt.replace(year=dt.year + month0 // 12, month=month0 % 12 + 1)
+    year = dt.year + month0 // 12
+    if year > 9999:  # the range of "9999" or "9999-12" ends with time itself
+        return _END_OF_TIME
+    return dt.replace(year=year, month=month0 % 12 + 1)
 
 
 def parse_date_range(value: str, name: str = "date") -> DateRange:
@@ -37,7 +50,7 @@ def parse_date_range(value: str, name: str = "date") -> DateRange:
         year = int(g["y"])
         if g["m"] is None:
             low = datetime(year, 1, 1)
-            return DateRange(low, low.replace(year=year + 1))
+            return DateRange(low, _add_months(low, 12))
         month = int(g["m"])
         if g["d"] is None:
             low = datetime(year, month, 1)
@@ -45,7 +58,7 @@ def parse_date_range(value: str, name: str = "date") -> DateRange:
         day = int(g["d"])
         if g["H"] is None:
             low = datetime(year, month, day)
-            return DateRange(low, low + timedelta(days=1))
+            return DateRange(low, _plus(low, timedelta(days=1)))
         seconds = int(g["S"]) if g["S"] else 0
         micros = int(float(g["f"]) * 1_000_000) if g["f"] else 0
         low = datetime(year, month, day, int(g["H"]), int(g["M"]), seconds, micros)
@@ -61,7 +74,7 @@ def parse_date_range(value: str, name: str = "date") -> DateRange:
         step = timedelta(seconds=1)
     else:
         step = timedelta(minutes=1)
-    return DateRange(low, low + step)
+    return DateRange(low, _plus(low, step))
 
 
 def as_naive_utc(dt: datetime) -> datetime:

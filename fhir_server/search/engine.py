@@ -94,6 +94,7 @@ def run_search(
     controls: ResultControls,
     param_types: dict[str, str],
     cursor: dict[str, Any] | None,
+    base_url: str | None = None,
 ) -> SearchOutcome:
     keys: list[SortKey] = []
     if controls.sort:
@@ -118,5 +119,5 @@ def run_search(
     if len(rows) > controls.count and page:
         last = page[-1]
         next_cursor = {"v": encode_values([last._mapping[f"sort_{i}"] for i in range(len(keys))]), "r": last.rid}
-    included = resolve_includes(conn, matches, controls.includes) if controls.includes else []
+    included = resolve_includes(conn, matches, controls.includes, base_url) if controls.includes else []
     return SearchOutcome(matches, included, total, next_cursor)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, and_, not_, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, literal, not_, or_, select, true
 
 from fhir_server.errors import bad_request
 from fhir_server.storage.schema import resource, search_reference
@@ -44,12 +45,23 @@ def _key(version: StoredVersion) -> tuple[str, str]:
     return version.resource_type, version.id
 
 
-def _forward(conn: Connection, spec: IncludeSpec, sources: list[StoredVersion]) -> list[StoredVersion]:
+def _local(ref: Any, base_url: str | None) -> ColumnElement[bool]:
+    """A reference to this server: relative (no URL kept) or this server's own absolute URL. Another server's
+    ``…/Patient/1`` must not pull in the local Patient/1."""
+    if base_url is None:
+        return true()
+    own = literal(base_url.rstrip("/") + "/") + ref.target_type + "/" + ref.target_id
+    return or_(ref.url.is_(None), ref.url == own)
+
+
+def _forward(
+    conn: Connection, spec: IncludeSpec, sources: list[StoredVersion], base_url: str | None
+) -> list[StoredVersion]:
     rids = [s.rid for s in sources if s.rid is not None and (spec.source_type in ("*", s.resource_type))]
     if not rids:
         return []
     ref = search_reference.c
-    conditions = [ref.rid.in_(rids), ref.target_id.is_not(None)]
+    conditions = [ref.rid.in_(rids), ref.target_id.is_not(None), _local(ref, base_url)]
     if spec.param != "*":
         conditions.append(ref.param == spec.param)
     if spec.target_type:
@@ -63,7 +75,9 @@ def _forward(conn: Connection, spec: IncludeSpec, sources: list[StoredVersion]) 
     return [current_version(r) for r in rows]
 
 
-def _reverse(conn: Connection, spec: IncludeSpec, targets: list[StoredVersion]) -> list[StoredVersion]:
+def _reverse(
+    conn: Connection, spec: IncludeSpec, targets: list[StoredVersion], base_url: str | None
+) -> list[StoredVersion]:
     if not targets:
         return []
     ref = search_reference.c
@@ -74,7 +88,7 @@ def _reverse(conn: Connection, spec: IncludeSpec, targets: list[StoredVersion]) 
     if not by_type:
         return []
     matches_target = or_(*[and_(ref.target_type == t, ref.target_id.in_(ids)) for t, ids in by_type.items()])
-    conditions = [matches_target]
+    conditions = [matches_target, _local(ref, base_url)]
     if spec.source_type != "*":
         conditions.append(ref.resource_type == spec.source_type)
     if spec.param != "*":
@@ -85,7 +99,11 @@ def _reverse(conn: Connection, spec: IncludeSpec, targets: list[StoredVersion]) 
 
 
 def resolve_includes(
-    conn: Connection, matches: list[StoredVersion], specs: Iterable[IncludeSpec], limit: int = 1000
+    conn: Connection,
+    matches: list[StoredVersion],
+    specs: Iterable[IncludeSpec],
+    base_url: str | None = None,
+    limit: int = 1000,
 ) -> list[StoredVersion]:
     """The resources the includes add to a page (none of the matches themselves, no duplicates)."""
     specs = list(specs)
@@ -98,7 +116,9 @@ def resolve_includes(
         for spec in specs:
             if not first_round and not spec.iterate:
                 continue
-            found = _reverse(conn, spec, frontier) if spec.reverse else _forward(conn, spec, frontier)
+            found = (
+                _reverse(conn, spec, frontier, base_url) if spec.reverse else _forward(conn, spec, frontier, base_url)
+            )
             for version in found:
                 if _key(version) not in seen and len(included) + len(added) < limit:
                     seen.add(_key(version))

@@ -85,3 +85,27 @@ def test_ignored_parameters_are_reported(client):
     outcomes = [e for e in result["entry"] if e["search"]["mode"] == "outcome"]
     assert outcomes and "no-such-parameter" in outcomes[0]["resource"]["issue"][0]["diagnostics"]
     assert all("no-such-parameter" not in link["url"] for link in result["link"])
+
+
+def test_dates_at_the_end_of_time(client):
+    for value in ("9999", "9999-12", "9999-12-31", "9999-12-31T23:59:59Z"):
+        assert client.get(f"/fhir/Patient?_lastUpdated=lt{value}&_count=1").status_code == 200, value
+
+
+def test_include_follows_only_local_references(client):
+    local = client.post("/fhir/Patient", json=patient()).json()
+    other_server = f"https://elsewhere.example/fhir/Patient/{local['id']}"
+    obs = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"text": "x"},
+        "subject": {"reference": other_server},
+        "identifier": [{"system": "urn:inc", "value": unique()}],
+    }
+    created = client.post("/fhir/Observation", json=obs).json()
+    bundle = client.get(f"/fhir/Observation?_id={created['id']}&_include=Observation:subject").json()
+    assert [e["search"]["mode"] for e in bundle["entry"]] == ["match"]
+    own = {**obs, "subject": {"reference": f"http://testserver/fhir/Patient/{local['id']}"}}
+    mine = client.post("/fhir/Observation", json=own).json()
+    bundle = client.get(f"/fhir/Observation?_id={mine['id']}&_include=Observation:subject").json()
+    assert [e["resource"]["id"] for e in bundle["entry"] if e["search"]["mode"] == "include"] == [local["id"]]

@@ -25,7 +25,8 @@ SYSTEM_INTERACTIONS = ("transaction", "batch", "history-system")
 # What each parameter type accepts here (the modifiers and prefixes the query builder implements).
 _TYPE_DOCS = {
     "string": "Starts-with, case- and accent-insensitive (Søreng = soreng); :exact, :contains, :missing.",
-    "token": "system|code, |code, system|, code; :not, :text, :in, :not-in, :of-type (identifiers), :missing.",
+    "token": "system|code, |code, system|, code; :not, :text, :in, :not-in (ValueSets in the loaded packages), "
+    ":of-type (identifiers), :missing.",
     "reference": "id, Type/id or URL; :[type], :identifier, :missing; chaining (param:Type.param=…) and _has.",
     "date": "Prefixes eq ne gt lt ge le sa eb ap with range semantics at the value's precision; :missing.",
     "number": "Prefixes eq ne gt lt ge le sa eb ap; precision-aware equality; :missing.",
@@ -116,8 +117,9 @@ def capability_statement(ctx: Context) -> dict[str, Any]:
                 "Unknown parameters are ignored and reported in the searchset's OperationOutcome; Prefer: "
                 "handling=strict makes them an error. Result controls: _count, _sort (any parameter, -desc), "
                 "_include/_revinclude (:iterate, *), _summary, _elements, _total (none by default; estimate "
-                "is counted like accurate). Paging links are sealed keyset cursors. Not supported: _list, "
-                "_contained, _text, _content, _filter, _query.",
+                "is counted like accurate). Paging links are sealed keyset cursors. _list=<List id> is supported. "
+                "Not supported: _contained, _text, _content, _filter, _query, token :above/:below "
+                "(subsumption).",
                 "resource": [_resource_entry(ctx, t) for t in sorted(ctx.server.resource_types)],
                 "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
             }

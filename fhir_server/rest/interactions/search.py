@@ -78,7 +78,7 @@ def _search(
     plan = server.search_plan(resource_type, matching, strict=_strict(req))
     param_types = server.param_types(resource_type) if resource_type else {}
     conditions = [*plan.conditions, *scope]
-    outcome = run_search(ctx.conn, resource_type, conditions, controls, param_types, cursor)
+    outcome = run_search(ctx.conn, resource_type, conditions, controls, param_types, cursor, settings.base_url)
 
     state = [*(echoed or []), *plan.used, *controls.echoed, ("_count", str(controls.count))]
     if req.method == "GET" and not page_token:
