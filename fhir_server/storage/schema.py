@@ -89,11 +89,17 @@ def _index_table(name: str, *columns: Column, indexes: tuple[tuple[str, ...], ..
 
 Number = Numeric().with_variant(Float(), "sqlite")
 
+
+def CodePointString(length: int) -> String:
+    """Text compared by code point: prefix searches use B-tree ranges, exact only under the "C" collation
+    (SQLite's default; on PostgreSQL set per column, whatever the database's collation)."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
 search_token = _index_table(
     "search_token",
     Column("system", String(255), nullable=True),
     Column("code", String(255), nullable=True),
-    Column("text", String(255), nullable=True),
+    Column("text", CodePointString(255), nullable=True),
     Column("type_system", String(255), nullable=True),
     Column("type_code", String(255), nullable=True),
     indexes=(("code", "system"), ("text",)),
@@ -101,8 +107,8 @@ search_token = _index_table(
 
 search_string = _index_table(
     "search_string",
-    Column("value", String(255), nullable=False),
-    Column("exact", String(255), nullable=False),
+    Column("value", CodePointString(255), nullable=False),
+    Column("exact", CodePointString(255), nullable=False),
     indexes=(("value",),),
 )
 
@@ -110,7 +116,7 @@ search_reference = _index_table(
     "search_reference",
     Column("target_type", String(64), nullable=True),
     Column("target_id", String(64), nullable=True),
-    Column("url", String(1000), nullable=True),
+    Column("url", CodePointString(1000), nullable=True),
     Column("version", String(64), nullable=True),
     Column("identifier_system", String(255), nullable=True),
     Column("identifier_value", String(255), nullable=True),
@@ -144,7 +150,7 @@ search_quantity = _index_table(
 
 search_uri = _index_table(
     "search_uri",
-    Column("value", String(1000), nullable=False),
+    Column("value", CodePointString(1000), nullable=False),
     indexes=(("value",),),
 )
 
