@@ -16,26 +16,18 @@ from sqlalchemy import ColumnElement, and_, func, literal, or_, select
 
 from fhir_server.errors import bad_request
 from fhir_server.search.index.rows import DATE_MAX, DATE_MIN
-from fhir_server.storage.schema import (
-    resource,
-    search_date,
-    search_number,
-    search_quantity,
-    search_reference,
-    search_string,
-    search_token,
-    search_uri,
-)
+from fhir_server.search.query.sql import TYPE_TABLES
+from fhir_server.storage.schema import resource
 
-# The value column a sort uses, per SearchParameter type: (table, ascending column, descending column, kind).
-_SORT_COLUMNS: dict[str, tuple[Any, str, str, str]] = {
-    "string": (search_string, "value", "value", "string"),
-    "token": (search_token, "code", "code", "string"),
-    "uri": (search_uri, "value", "value", "string"),
-    "reference": (search_reference, "target_id", "target_id", "string"),
-    "date": (search_date, "low", "high", "date"),
-    "number": (search_number, "low", "high", "number"),
-    "quantity": (search_quantity, "low", "high", "number"),
+# The value a sort uses, per SearchParameter type: (ascending column, descending column, kind).
+_SORT_COLUMNS: dict[str, tuple[str, str, str]] = {
+    "string": ("value", "value", "string"),
+    "token": ("code", "code", "string"),
+    "uri": ("value", "value", "string"),
+    "reference": ("target_id", "target_id", "string"),
+    "date": ("low", "high", "date"),
+    "number": ("low", "high", "number"),
+    "quantity": ("low", "high", "number"),
 }
 # Missing values sort last: the largest value ascending, the smallest descending.
 _LAST = {"string": ("\U0010ffff", ""), "date": (DATE_MAX, DATE_MIN), "number": (Decimal("1e30"), Decimal("-1e30"))}
@@ -52,7 +44,8 @@ class SortKey:
 def _index_key(resource_type: str, code: str, param_type: str, descending: bool) -> tuple[ColumnElement[Any], str]:
     if param_type not in _SORT_COLUMNS:
         raise bad_request(f"_sort: the {param_type} parameter '{code}' cannot be sorted on", "_sort")
-    table, asc_column, desc_column, kind = _SORT_COLUMNS[param_type]
+    asc_column, desc_column, kind = _SORT_COLUMNS[param_type]
+    table = TYPE_TABLES[param_type]
     column = table.c[desc_column] if descending else table.c[asc_column]
     aggregate = func.max(column) if descending else func.min(column)
     value = (
