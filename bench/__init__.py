@@ -3,6 +3,10 @@
 Each figure is measured beside its limit: HTTP transaction ingest beside a direct SQLAlchemy insert of the same
 rows, and reads by id beside a bare Starlette app serving the same bytes. Servers listen on loopback only, every
 run stops by itself, and everything it starts or creates (processes, databases, temp dirs) is removed at the end.
+
+``python -m bench.run --search --size 10k|100k|1m [--backend postgresql]`` is the search benchmark: a synthetic
+registry population (``population.py``) loaded in-process through ``FhirServer.execute``, then a fixed set of
+typical searches (``search_queries.py``) over HTTP beside the hand-written SQL for the same page, answers compared.
 """
 
 from __future__ import annotations

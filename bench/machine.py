@@ -58,6 +58,11 @@ def _git_commit() -> str | None:
     return f"{head}{' (modified)' if dirty else ''}" if head else None
 
 
+def git_commit() -> str | None:
+    """The checkout's commit now (``abc1234 (modified)`` with uncommitted changes)."""
+    return _git_commit()
+
+
 def describe() -> dict[str, Any]:
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
