@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from fhir_server.norway.identifiers import FNR_SYSTEM, HPR_SYSTEM, ORGNR_SYSTEM, RESH_SYSTEM
+from fhir_server.demo.resources import health_trust, home_address  # noqa: F401 - shared with the demo
+from fhir_server.norway.identifiers import FNR_SYSTEM, HPR_SYSTEM, RESH_SYSTEM
 
 Resource = dict[str, Any]
 
@@ -85,15 +86,6 @@ def questionnaire(prom: Prom) -> Resource:
     }
 
 
-def health_trust(name: str, orgnr: str) -> Resource:
-    return {
-        "resourceType": "Organization",
-        "identifier": [{"system": ORGNR_SYSTEM, "value": orgnr}],
-        "active": True,
-        "name": name,
-    }
-
-
 def unit(name: str, resh: str, registry: str, trust: str) -> Resource:
     return {
         "resourceType": "Organization",
@@ -138,18 +130,6 @@ def patient(
         "birthDate": birth.isoformat(),
         "address": [address],
         "managingOrganization": _ref(unit_ref),
-    }
-
-
-def home_address(street: str, number: int, postal_code: str, city: str, municipality: str) -> dict[str, Any]:
-    return {
-        "use": "home",
-        "type": "physical",
-        "line": [f"{street} {number}"],
-        "postalCode": postal_code,
-        "city": city,
-        "district": municipality,
-        "country": "NO",
     }
 
 
