@@ -4,6 +4,7 @@ SQL statement timed by SQLAlchemy events; the slowest statements shown with thei
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from fhir_server.rest.messages import FhirRequest
 from fhir_server.server import FhirServer
 
 SLOWEST = 2
+_PERSON_NUMBER = re.compile(r"\b\d{11}\b")  # synthetic FNRs in plans: kept out of reports all the same
 PLAN_LINES = 25
 SQL_CHARS = 1500
 
@@ -70,7 +72,12 @@ def _plan(server: FhirServer, statement: Statement) -> list[str]:
     finally:
         raw.close()
     lines = [str(row[0]) if server.db.is_postgres else " | ".join(str(v) for v in row) for row in rows]
-    return lines[:PLAN_LINES]
+    return mask(lines[:PLAN_LINES])
+
+
+def mask(lines: list[str]) -> list[str]:
+    """Plan lines with 11-digit numbers (person numbers) replaced by ``<fnr>``."""
+    return [_PERSON_NUMBER.sub("<fnr>", line) for line in lines]
 
 
 def profile(server: FhirServer, case: Case, pages: int) -> dict[str, Any]:

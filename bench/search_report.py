@@ -65,8 +65,9 @@ def _query_rows(queries: list[dict[str, Any]]) -> list[str]:
         status = q["status"] if q["status"] == "ok" else f"**{q['status']}**"
         http, sql = q["http"], q["sql"]
         overhead = f"{http['p50_ms'] - sql['p50_ms']:.1f}" if http and sql else "—"
+        request = q["request"].replace("|", "\\|")  # a pipe would end the table cell
         rows.append(
-            f"| {q['key']}: {q['title']} | `{q['request']}` | {status} | {_ms(q['http'], 'p50_ms')} "
+            f"| {q['key']}: {q['title']} | `{request}` | {status} | {_ms(q['http'], 'p50_ms')} "
             f"| {_ms(q['http'], 'p95_ms')} | {_ms(q['sql'], 'p50_ms')} | {overhead} | {ratio} | {p95_target} "
             f"| {_yes(q['meets_ratio'], ok)} |"
         )

@@ -20,7 +20,7 @@ from bench.population import Population, size_label
 from bench.population_load import LoadReport, analyze, bench_server, database_bytes, load_population
 from bench.search_draws import content_sql, draw_sample, empty_kinds
 from bench.search_measure import WARM_UP, FhirClient, Measured, explain, measure
-from bench.search_profile import profile
+from bench.search_profile import mask, profile
 from bench.search_queries import QUERIES, QueryDef
 from bench.search_stats import summary
 from bench.servers import ryggrad_server, server_overrides
@@ -156,7 +156,7 @@ def _profile(server: Any, conn: Connection, query: QueryDef, sample: Any) -> dic
     case = query.make(sample, WARM_UP)
     try:
         found = profile(server, case, query.pages)
-        found["hand_written_plan"] = explain(conn, case.page(None))
+        found["hand_written_plan"] = mask(explain(conn, case.page(None)))
         return found
     except Exception as exc:  # a profile is an aid; it never fails the run
         return {"error": str(exc)[:500]}
