@@ -95,6 +95,7 @@ def CodePointString(length: int) -> String:
     (SQLite's default; on PostgreSQL set per column, whatever the database's collation)."""
     return String(length).with_variant(String(length, collation="C"), "postgresql")
 
+
 search_token = _index_table(
     "search_token",
     Column("system", String(255), nullable=True),
