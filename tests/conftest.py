@@ -12,7 +12,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
-from fhir_server.definitions.registry import Definitions, default_definitions
+from fhir_server.definitions.package_cache import is_installed, package_dir
+from fhir_server.definitions.registry import Definitions, default_definitions, load_definitions
 from fhir_server.http.app import create_app
 from fhir_server.server import FhirServer
 from fhir_server.settings import Settings
@@ -54,6 +55,21 @@ class PostgresDatabase:
         with self.admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
         self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def core_dir() -> Path:
+    """The installed hl7.fhir.r4.core#4.0.1 package (skipped with the reason when absent)."""
+    cache = Settings().fhir_package_cache
+    if not is_installed(cache):
+        pytest.skip(f"hl7.fhir.r4.core#4.0.1 is not installed in the FHIR package cache {cache}")
+    return package_dir(cache)
+
+
+@pytest.fixture(scope="session")
+def core_definitions(core_dir: Path) -> Definitions:
+    """The R4 core package only: profiles/ must not change what definition-level tests expect."""
+    return load_definitions([core_dir])
 
 
 @pytest.fixture(scope="session")

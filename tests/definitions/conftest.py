@@ -1,24 +1,12 @@
-"""The installed R4 core package, shared by the definitions tests (skipped with the reason when absent)."""
+"""The R4 core package for the definitions tests (``core_dir``/``core_definitions`` come from tests/conftest.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from fhir_server.definitions.package_cache import is_installed, package_dir
-from fhir_server.definitions.registry import Definitions, load_definitions
-from fhir_server.settings import Settings
+from fhir_server.definitions.registry import Definitions
 
 
 @pytest.fixture(scope="session")
-def core_dir() -> Path:
-    cache = Settings().fhir_package_cache
-    if not is_installed(cache):
-        pytest.skip(f"hl7.fhir.r4.core#4.0.1 is not installed in the FHIR package cache {cache}")
-    return package_dir(cache)
-
-
-@pytest.fixture(scope="session")
-def core(core_dir: Path) -> Definitions:
-    return load_definitions([core_dir])
+def core(core_definitions: Definitions) -> Definitions:
+    return core_definitions

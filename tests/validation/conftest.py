@@ -8,19 +8,9 @@ from typing import Any
 import orjson
 import pytest
 
-from fhir_server.definitions.package_cache import is_installed, package_dir
-from fhir_server.definitions.registry import Definitions, load_definitions
-from fhir_server.settings import Settings
+from fhir_server.definitions.registry import Definitions
 from fhir_server.validation import ResourceValidator
 from tests.paths import FIXTURES
-
-
-@pytest.fixture(scope="session")
-def core_definitions() -> Definitions:
-    cache = Settings().fhir_package_cache
-    if not is_installed(cache):
-        pytest.skip(f"hl7.fhir.r4.core#4.0.1 is not installed in the FHIR package cache {cache}")
-    return load_definitions([package_dir(cache)])
 
 
 @pytest.fixture(scope="session")
