@@ -22,6 +22,8 @@ $(VENV)/.installed-test: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# `make run` is for one machine: the development issuer (`ryggrad token`) on 127.0.0.1, unless set otherwise
+run: export RYGGRAD_AUTH ?= dev
 run: install
 	$(BIN)/ryggrad migrate
 	$(BIN)/ryggrad load profiles

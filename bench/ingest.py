@@ -85,10 +85,10 @@ def _patient_ids(response: httpx.Response) -> list[str]:
     return ids
 
 
-def run_ingest(root: str, bundles: list[SyntheaBundle]) -> IngestResult:
+def run_ingest(root: str, bundles: list[SyntheaBundle], auth: dict[str, str]) -> IngestResult:
     """POST every bundle to ``{root}/fhir`` (one at a time) and time each round trip."""
     result = IngestResult()
-    headers = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json"}
+    headers = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json", **auth}
     with httpx.Client(base_url=root, timeout=REQUEST_TIMEOUT_S) as client:
         client.get("/fhir/metadata").raise_for_status()  # a warm connection; the server's imports done
         for bundle in bundles:
@@ -107,12 +107,14 @@ def run_ingest(root: str, bundles: list[SyntheaBundle]) -> IngestResult:
     return result
 
 
-def run_concurrent_ingest(root: str, bundles: list[SyntheaBundle], uploads: int) -> tuple[int, float]:
+def run_concurrent_ingest(
+    root: str, bundles: list[SyntheaBundle], uploads: int, auth: dict[str, str]
+) -> tuple[int, float]:
     """POST the bundles with ``uploads`` clients at once, as an integration engine with several channels does;
     returns (resources, wall-clock seconds)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    headers = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json"}
+    headers = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json", **auth}
 
     def post(bundle: SyntheaBundle) -> None:
         with httpx.Client(base_url=root, timeout=REQUEST_TIMEOUT_S) as client:

@@ -94,10 +94,10 @@ def _execute(server: FhirServer, bundle: GeneratedBundle) -> list[dict[str, Any]
 def bench_server(database_url: str, data_dir: Path) -> FhirServer:
     """An in-process server on ``database_url`` (migrated first)."""
     db = Database(database_url)
-    upgrade(db)
     settings = Settings(
         data_dir=data_dir, database_url=database_url, profiles_dir=REPO_ROOT / "profiles", base_url="http://bench/fhir"
     )
+    upgrade(db, base_url=settings.base_url)
     return FhirServer(settings, db=db)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from fhir_server.demo.resources import appointment as demo_appointment
 from fhir_server.demo.resources import health_trust, home_address  # noqa: F401 - shared with the demo
 from fhir_server.norway.identifiers import FNR_SYSTEM, HPR_SYSTEM, RESH_SYSTEM
 
@@ -171,22 +172,20 @@ def appointment(
     location_ref: str,
     episode_ref: str,
 ) -> Resource:
-    def participant(reference: str) -> dict[str, Any]:
-        return {"actor": _ref(reference), "required": "required", "status": "accepted"}
-
-    return {
-        "resourceType": "Appointment",
-        "extension": [{"url": NNRR_POTENTIAL_URL, "valueBoolean": nnrr_potential}],
-        "identifier": [{"system": APPOINTMENT_ID_SYSTEM, "value": appointment_id}],
-        "status": status,
-        "description": description,
-        "supportingInformation": [_ref(episode_ref)],
-        "start": _instant(start),
-        "end": _instant(start + timedelta(minutes=minutes)),
-        "minutesDuration": minutes,
-        "created": created.isoformat(),
-        "participant": [participant(patient_ref), participant(practitioner_ref), participant(location_ref)],
-    }
+    """The demo's Appointment, pointing at its episode as well."""
+    made = demo_appointment(
+        appointment_id=appointment_id,
+        status=status,
+        nnrr_potential=nnrr_potential,
+        description=description,
+        start=start.replace(microsecond=0),
+        end=start.replace(microsecond=0) + timedelta(minutes=minutes),
+        created=created,
+        patient_url=patient_ref,
+        practitioner_url=practitioner_ref,
+        location_url=location_ref,
+    )
+    return {**made, "supportingInformation": [_ref(episode_ref)]}
 
 
 def task(

@@ -38,7 +38,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     search.add_argument("--repetitions", type=int, default=30, help="per query (default 30)")
     search.add_argument("--load-only", action="store_true", help="generate and load, report the load rate, no queries")
     search.add_argument(
-        "--database-url", help="query a database this --size/--seed was loaded into before (no load; kept)"
+        "--database-url",
+        help="query a database this --size/--seed was loaded into before (no load; kept); "
+        "with --load-only, load into this empty database and keep it",
     )
     args = parser.parse_args(argv)
     try:

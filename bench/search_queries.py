@@ -99,7 +99,7 @@ def _paged(inner: str, params: dict[str, Any], count: int = PAGE, *, sort: str |
     """The page's rids (and sort key) from the index tables first — ``inner`` selects ``rid`` [and ``sort_key``],
     ordered — then only those resources. Valid because index rows exist for live resources only."""
     extra = ", p.sort_key" if sort else ""
-    order = f"p.sort_key {sort}, p.rid" if sort else "p.rid"
+    order = f"p.sort_key {sort}, p.rid {sort}" if sort else "p.rid"  # ties in the key's direction
     return Sql(
         f"{SELECT}{extra} FROM ({inner} LIMIT {count + 1}) p JOIN resource r ON r.rid = p.rid "
         f"WHERE NOT r.deleted ORDER BY {order}",
@@ -164,8 +164,8 @@ def _q_booked_week(s: Sample, i: int) -> Case:
     low, _ = _day_range(day)
     inner = _distinct(
         "SELECT rid FROM search_date WHERE resource_type = 'Appointment' AND param = 'date' "
-        f"AND high > :lo AND low < :hi AND rid IN ({_token('Appointment', 'status', 'status')})"
-    )
+        f"AND low >= :lo AND low < :hi AND rid IN ({_token('Appointment', 'status', 'status')})"
+    )  # an appointment's date is one instant: its low lies in the week
     params = {"lo": low, "hi": low + timedelta(days=7), "status": "booked"}
     request = Request(
         "GET",
@@ -193,8 +193,8 @@ def _q_responses(s: Sample, i: int) -> Case:
         "AND param = 'questionnaire' AND url = :url "
         f"AND rid IN ({_token('QuestionnaireResponse', 'status', 'status')}) "
         "AND rid IN (SELECT rid FROM search_date WHERE resource_type = 'QuestionnaireResponse' "
-        "AND param = 'authored' AND high > :lo AND low < :hi)"
-    )
+        "AND param = 'authored' AND low >= :lo AND low < :hi)"
+    )  # authored is one instant
     params = {"url": url, "status": "completed", "lo": _day_range(start)[0], "hi": _day_range(end)[0]}
     request = Request(
         "GET",
@@ -231,11 +231,12 @@ def _q_chain(s: Sample, i: int) -> Case:
 def _q_has(s: Sample, i: int) -> Case:
     day = _pick(s.appointment_days, i)
     low, high = _day_range(day)
-    inner = (
-        "SELECT rid FROM resource WHERE resource_type = 'Patient' AND NOT deleted AND id IN (SELECT target_id "
-        "FROM search_reference WHERE resource_type = 'Appointment' AND param = 'patient' AND target_type = 'Patient' "
-        "AND rid IN (SELECT rid FROM search_date WHERE resource_type = 'Appointment' AND param = 'date' "
-        "AND low >= :lo AND high <= :hi)) ORDER BY rid"
+    inner = (  # the day's appointments → their patients' ids → those patients
+        "SELECT DISTINCT p.rid FROM search_date d JOIN search_reference x ON x.rid = d.rid "
+        "AND x.resource_type = 'Appointment' AND x.param = 'patient' AND x.target_type = 'Patient' "
+        "JOIN resource p ON p.resource_type = 'Patient' AND p.id = x.target_id AND NOT p.deleted "
+        "WHERE d.resource_type = 'Appointment' AND d.param = 'date' AND d.low >= :lo AND d.low < :hi "
+        "AND d.high <= :hi ORDER BY p.rid"
     )
     request = Request("GET", "Patient", [("_has:Appointment:patient:date", _iso(day))])
     return Case(request, lambda _: _paged(inner, {"lo": low, "hi": high}))
@@ -286,7 +287,7 @@ def _observations_by_date(condition: str) -> str:
     """Observations (rid IN ``condition``) by their date, latest first (one date per Observation here)."""
     return (
         "SELECT rid, high AS sort_key FROM search_date WHERE resource_type = 'Observation' AND param = 'date' "
-        f"AND rid IN ({condition}) ORDER BY high DESC, rid"
+        f"AND rid IN ({condition}) ORDER BY high DESC, rid DESC"
     )
 
 

@@ -54,7 +54,7 @@ def _load_lines(r: dict[str, Any]) -> list[str]:
 
 def _query_rows(queries: list[dict[str, Any]]) -> list[str]:
     rows = [
-        f"| Query | Request | Status | p50 ms | p95 ms | SQL p50 ms | p50 - SQL p50 ms | Ratio (p50) "
+        f"| Query | Request | Status | p50 ms | p95 ms | Server SQL p50 ms | Hand SQL p50 ms | Ratio (p50) "
         f"| p95 < {TARGET_P95_MS:g} ms | ≤ {TARGET_RATIO:g}x SQL |",
         "|---|---|---|---:|---:|---:|---:|---:|---|---|",
     ]
@@ -63,12 +63,11 @@ def _query_rows(queries: list[dict[str, Any]]) -> list[str]:
         ratio = f"{q['ratio_p50']:.1f}x" if q["ratio_p50"] is not None else "—"
         p95_target = "exempt" if q["exempt"] else _yes(q["meets_p95"], ok)
         status = q["status"] if q["status"] == "ok" else f"**{q['status']}**"
-        http, sql = q["http"], q["sql"]
-        overhead = f"{http['p50_ms'] - sql['p50_ms']:.1f}" if http and sql else "—"
         request = q["request"].replace("|", "\\|")  # a pipe would end the table cell
         rows.append(
             f"| {q['key']}: {q['title']} | `{request}` | {status} | {_ms(q['http'], 'p50_ms')} "
-            f"| {_ms(q['http'], 'p95_ms')} | {_ms(q['sql'], 'p50_ms')} | {overhead} | {ratio} | {p95_target} "
+            f"| {_ms(q['http'], 'p95_ms')} | {_ms(q.get('server_sql'), 'p50_ms')} | {_ms(q['sql'], 'p50_ms')} "
+            f"| {ratio} | {p95_target} "
             f"| {_yes(q['meets_ratio'], ok)} |"
         )
     return rows
@@ -134,7 +133,9 @@ def markdown(r: dict[str, Any]) -> str:
         f"Each query: {s['repetitions']} repetitions (after {s['warm_up']} warm-up) with values drawn from the data, "
         "one keep-alive connection (Python `http.client`, on the same machine), `Prefer: handling=strict`. "
         "SQL = the hand-written SQL for the same page on the same database (plain connection; the page's rids from "
-        "the index tables, then the rows, content as JSON text, fetched). Ratio = HTTP p50 / SQL p50. "
+        "the index tables, then the rows, content as JSON text, fetched). Server SQL = the statements the server "
+        "runs for the same request, timed in-process (per page). Ratio = server SQL p50 / hand SQL p50: the search "
+        "engine's SQL against the hand-written lower bound; HTTP p50 and p95 add parsing, JSON and the network. "
         "Status: ok = same ids (matches in order, includes, totals, next links) over HTTP and by SQL in every "
         "repetition; not yet supported = the server answers 400 for a parameter or the load wrote no index rows "
         "for it. The `read` row is no search: it shows the fixed cost of one request.",

@@ -47,8 +47,10 @@ def _status(m: Measured, missing: list[str]) -> tuple[str, str | None]:
 def summary(query: QueryDef, m: Measured, missing: list[str], sql_template: str | None) -> dict[str, Any]:
     status, reason = _status(m, missing)
     http, sql = figures(m.http_ms), figures(m.sql_ms if not missing else [])
-    ratio_p50 = round(http["p50_ms"] / sql["p50_ms"], 2) if http and sql and sql["p50_ms"] else None
-    ratio_p95 = round(http["p95_ms"] / sql["p95_ms"], 2) if http and sql and sql["p95_ms"] else None
+    engine = figures(m.server_sql_ms)
+    # the 3x target compares SQL with SQL: the server's statements against the hand-written ones for the same page
+    ratio_p50 = round(engine["p50_ms"] / sql["p50_ms"], 2) if engine and sql and sql["p50_ms"] else None
+    ratio_p95 = round(engine["p95_ms"] / sql["p95_ms"], 2) if engine and sql and sql["p95_ms"] else None
     row: dict[str, Any] = {
         "key": query.key,
         "title": query.title,
@@ -60,6 +62,7 @@ def summary(query: QueryDef, m: Measured, missing: list[str], sql_template: str 
         "pages_compared": m.compared,
         "http": http,
         "sql": sql,
+        "server_sql": engine,
         "ratio_p50": ratio_p50,
         "ratio_p95": ratio_p95,
         "meets_p95": bool(http) and (query.exempt or http["p95_ms"] < TARGET_P95_MS),

@@ -20,7 +20,7 @@ from bench.population import Population, size_label
 from bench.population_load import LoadReport, analyze, bench_server, database_bytes, load_population
 from bench.search_draws import content_sql, draw_sample, empty_kinds
 from bench.search_measure import WARM_UP, FhirClient, Measured, explain, measure
-from bench.search_profile import mask, profile
+from bench.search_profile import mask, profile, server_sql_ms
 from bench.search_queries import QUERIES, QueryDef
 from bench.search_stats import summary
 from bench.servers import ryggrad_server, server_overrides
@@ -83,7 +83,8 @@ def run_search(
     load_only: bool = False,
     existing_url: str | None = None,
 ) -> dict[str, Any]:
-    """``existing_url``: a database this population (size, seed) was loaded into before; no load, not dropped."""
+    """``existing_url``: a database kept afterwards: loaded with this population (size, seed) before, or with
+    ``load_only``, an empty one to load into."""
     result: dict[str, Any] = {
         "backend": backend,
         "size": size,
@@ -105,7 +106,7 @@ def run_search(
         with _database(backend, tmp / "db", existing_url) as url:
             server = bench_server(url, tmp / "data")
             try:
-                if not existing_url:
+                if not existing_url or load_only:
                     result["load"] = _load(server, Population(size, seed), backend).as_json()
                 if not load_only:
                     result["settings"]["server_commit"] = git_commit()  # the code `ryggrad serve` runs
@@ -132,7 +133,7 @@ def _measure_all(url: str, server: Any, seed: int, repetitions: int, tmp: Path) 
             _say(f"    no values drawn for: {', '.join(empty_kinds(sample))}")
         with ryggrad_server(url, tmp / "serve") as http_server:
             _say(f"    ryggrad serve at {http_server.root} (pid {http_server.pid}), commit {git_commit()}")
-            client = FhirClient(http_server.root, HTTP_TIMEOUT_S)
+            client = FhirClient(http_server.root, HTTP_TIMEOUT_S, http_server.auth)
             try:
                 status, _ = client.send("GET", "/fhir/metadata")  # the server's imports and caches warm
                 if status != 200:
@@ -140,6 +141,7 @@ def _measure_all(url: str, server: Any, seed: int, repetitions: int, tmp: Path) 
                 for query in QUERIES:
                     missing = _missing_index_rows(conn, query)
                     measured = measure(query, sample, client, conn, repetitions, QUERY_BUDGET_S)
+                    measured.server_sql_ms = _server_sql(server, query, sample, measured.repetitions)
                     row = summary(query, measured, missing, _sql_template(query, sample, conn.dialect.name))
                     _say(_line(row))
                     rows.append(row)
@@ -149,6 +151,17 @@ def _measure_all(url: str, server: Any, seed: int, repetitions: int, tmp: Path) 
             if _needs_profile(row):
                 row["profile"] = _profile(server, conn, query, sample)
     return rows
+
+
+def _server_sql(server: Any, query: QueryDef, sample: Any, repetitions: int) -> list[float]:
+    """The server's statements for the same repetitions, timed in-process (nothing when they cannot run)."""
+    times: list[float] = []
+    try:
+        for i in range(WARM_UP, WARM_UP + repetitions):
+            times.append(server_sql_ms(server, query.make(sample, i), query.pages))
+    except Exception:  # a failing query is reported by the HTTP measurement
+        return []
+    return times
 
 
 def _profile(server: Any, conn: Connection, query: QueryDef, sample: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -29,6 +29,7 @@ class RunningServer:
     process: subprocess.Popen[bytes]
     port: int
     log_path: Path
+    auth: dict[str, str] = field(default_factory=dict)  # the Authorization header its requests carry
 
     @property
     def root(self) -> str:
@@ -105,6 +106,8 @@ def ryggrad_env(database_url: str, data_dir: Path, port: int) -> dict[str, str]:
         RYGGRAD_DATA_DIR=str(data_dir),
         RYGGRAD_DATABASE_URL=database_url,
         RYGGRAD_BASE_URL=f"http://{LOOPBACK}:{port}/fhir",
+        RYGGRAD_AUTH="dev",  # the development issuer; the bench's token comes from `ryggrad token`
+        RYGGRAD_RATE_LIMIT_PER_MINUTE="0",  # one client measuring throughput is not an abusive one
     )
     env.setdefault("RYGGRAD_PROFILES_DIR", str(REPO_ROOT / "profiles"))
     return env
@@ -112,7 +115,14 @@ def ryggrad_env(database_url: str, data_dir: Path, port: int) -> dict[str, str]:
 
 def server_overrides() -> dict[str, str]:
     """The ``RYGGRAD_*`` settings in the environment that reach the server (those the bench sets excluded)."""
-    own = {"RYGGRAD_DATA_DIR", "RYGGRAD_DATABASE_URL", "RYGGRAD_BASE_URL", "RYGGRAD_BENCH_POSTGRES_URL"}
+    own = {
+        "RYGGRAD_DATA_DIR",
+        "RYGGRAD_DATABASE_URL",
+        "RYGGRAD_BASE_URL",
+        "RYGGRAD_AUTH",
+        "RYGGRAD_RATE_LIMIT_PER_MINUTE",
+        "RYGGRAD_BENCH_POSTGRES_URL",
+    }
     return {k: v for k, v in sorted(os.environ.items()) if k.startswith("RYGGRAD_") and k not in own}
 
 
@@ -128,8 +138,13 @@ def ryggrad_server(database_url: str, data_dir: Path) -> Iterator[RunningServer]
             [*_ryggrad_command(), "migrate"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             check=True, timeout=300,
         )  # fmt: skip
+    token = subprocess.run(
+        [*_ryggrad_command(), "token", "--role", "registry-admin"], cwd=REPO_ROOT, env=env, capture_output=True,
+        text=True, check=True, timeout=120,
+    ).stdout.strip()  # fmt: skip
     command = [*_ryggrad_command(), "serve", "--host", LOOPBACK, "--port", str(port)]
     with _serving(command, env, port, log_path) as server:
+        server.auth = {"Authorization": f"Bearer {token}"}
         yield server
 
 

@@ -39,10 +39,10 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
-def _capture(root: str, paths: list[str], target: Path) -> None:
+def _capture(root: str, paths: list[str], target: Path, auth: dict[str, str]) -> None:
     """Ryggrad's answers to ``paths``, for the bare app to serve byte for byte."""
     captured: dict[str, Any] = {}
-    with httpx.Client(base_url=root, timeout=30, headers=FHIR_HEADERS) as client:
+    with httpx.Client(base_url=root, timeout=30, headers={**FHIR_HEADERS, **auth}) as client:
         for path in paths:
             response = client.get(path)
             response.raise_for_status()
@@ -51,8 +51,9 @@ def _capture(root: str, paths: list[str], target: Path) -> None:
     target.write_bytes(orjson.dumps(captured))
 
 
-def _check_same_bytes(root: str, bare_root: str, path: str) -> None:
-    ours, bare = httpx.get(root + path, headers=FHIR_HEADERS), httpx.get(bare_root + path, headers=FHIR_HEADERS)
+def _check_same_bytes(root: str, bare_root: str, path: str, auth: dict[str, str]) -> None:
+    ours = httpx.get(root + path, headers={**FHIR_HEADERS, **auth})
+    bare = httpx.get(bare_root + path, headers=FHIR_HEADERS)
     if ours.content != bare.content or ours.headers["content-type"] != bare.headers["content-type"]:
         raise RuntimeError(f"the bare app does not answer {path} as Ryggrad does")
 
@@ -74,26 +75,31 @@ def _warnings(ingest_failed: int, loads: dict[str, LoadResult]) -> list[str]:
     return warnings
 
 
-def _reads(root: str, paths: list[str], tmp: Path, opts: Options, wrk: str | None) -> dict[str, LoadResult]:
-    def spec(base: str, connections: int, seconds: int) -> LoadSpec:
-        return LoadSpec(base, paths, duration_s=seconds, connections=connections)
+def _reads(
+    root: str, paths: list[str], tmp: Path, opts: Options, wrk: str | None, auth: dict[str, str]
+) -> dict[str, LoadResult]:
+    def spec(base: str, connections: int, seconds: int, extra: dict[str, str] | None = None) -> LoadSpec:
+        headers = {"Accept": "application/fhir+json", **(extra or {})}
+        return LoadSpec(base, paths, headers=headers, duration_s=seconds, connections=connections)
 
     loads = {
-        "read": _load("read by id (Ryggrad)", spec(root, opts.connections, opts.duration_s), wrk),
-        "read_1conn": _load("read by id (Ryggrad)", spec(root, 1, opts.latency_duration_s), wrk),
+        "read": _load("read by id (Ryggrad)", spec(root, opts.connections, opts.duration_s, auth), wrk),
+        "read_1conn": _load("read by id (Ryggrad)", spec(root, 1, opts.latency_duration_s, auth), wrk),
     }
     data = tmp / "bare-responses.json"
-    _capture(root, paths, data)
+    _capture(root, paths, data, auth)
     with bare_server(data, tmp / "bare.log") as bare:
-        _check_same_bytes(root, bare.root, paths[0])
+        _check_same_bytes(root, bare.root, paths[0], auth)
         loads["bare"] = _load("read by id (bare Starlette)", spec(bare.root, opts.connections, opts.duration_s), wrk)
         loads["bare_1conn"] = _load("read by id (bare Starlette)", spec(bare.root, 1, opts.latency_duration_s), wrk)
     return loads
 
 
-def _create(root: str, bundles: list[SyntheaBundle], opts: Options, wrk: str | None) -> LoadResult:
+def _create(
+    root: str, bundles: list[SyntheaBundle], opts: Options, wrk: str | None, auth: dict[str, str]
+) -> LoadResult:
     body = orjson.dumps(sample_patient(bundles))
-    headers = {**FHIR_HEADERS, "Content-Type": "application/fhir+json"}
+    headers = {**FHIR_HEADERS, "Content-Type": "application/fhir+json", **auth}
     probe = httpx.post(root + "/fhir/Patient", content=body, headers=headers, timeout=30)
     if probe.status_code != 201:
         raise RuntimeError(f"POST /fhir/Patient answered {probe.status_code}: {probe.text[:1000]}")
@@ -110,13 +116,13 @@ def run_backend(
         with temp_database(backend, tmp / "db") as url, ryggrad_server(url, tmp / "data") as server:
             _say(f"[{backend}] ryggrad serve at {server.root} (pid {server.pid})")
             _say(f"  ingest: {sum(b.size for b in bundles):,} resources in {len(bundles)} bundles ...")
-            ingest = run_ingest(server.root, bundles)
+            ingest = run_ingest(server.root, bundles, server.auth)
             _say(f"    {ingest.per_s:,.0f} resources/s ({ingest.seconds:.2f} s)")
             # the patient transactions once more: the server warm (rules compiled, model classes imported)
-            warm = run_ingest(server.root, [b for b in bundles if b.kind == "transaction"])
+            warm = run_ingest(server.root, [b for b in bundles if b.kind == "transaction"], server.auth)
             _say(f"    patient transactions again (warm): {warm.per_s:,.0f} resources/s ({warm.seconds:.2f} s)")
             transactions = [b for b in bundles if b.kind == "transaction"]
-            resources, seconds = run_concurrent_ingest(server.root, transactions, CONCURRENT_UPLOADS)
+            resources, seconds = run_concurrent_ingest(server.root, transactions, CONCURRENT_UPLOADS, server.auth)
             concurrent = {
                 "uploads": CONCURRENT_UPLOADS,
                 "resources": resources,
@@ -128,8 +134,8 @@ def run_backend(
             if not ingest.patient_ids:
                 raise RuntimeError("no Patient was created by the ingest")
             paths = [f"/fhir/Patient/{pid}" for pid in ingest.patient_ids + warm.patient_ids]
-            loads = _reads(server.root, paths, tmp, opts, wrk)
-            loads["create"] = _create(server.root, bundles, opts, wrk)
+            loads = _reads(server.root, paths, tmp, opts, wrk, server.auth)
+            loads["create"] = _create(server.root, bundles, opts, wrk, server.auth)
         _say(f"  direct insert (the limit) on a fresh {backend} database ...")
         with temp_database(backend, tmp / "direct") as url:
             direct = run_direct_insert(url, bundles)

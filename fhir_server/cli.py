@@ -42,7 +42,7 @@ def migrate() -> None:
     settings = get_settings()
     settings.ensure_data_dir()
     db = Database(settings.resolved_database_url)
-    upgrade(db)
+    upgrade(db, base_url=settings.base_url)
     console.print(f"database at revision {current_revision(db)} ({db.dialect})")
     db.dispose()
 
@@ -120,6 +120,10 @@ def serve(
     """Serve the FHIR API at http://HOST:PORT/fhir."""
     import uvicorn
 
+    if get_settings().auth == "dev" and host not in ("127.0.0.1", "localhost", "::1"):
+        console.print("[red]RYGGRAD_AUTH=dev (the development issuer) serves on 127.0.0.1 only[/red]")
+        raise typer.Exit(2)
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     uvicorn.run(
         "fhir_server.http.asgi:app",
@@ -129,3 +133,30 @@ def serve(
         access_log=False,  # our own access log leaves query strings (identifiers) out
         log_level="info",
     )
+
+
+@app.command()
+def token(
+    role: Annotated[str, typer.Option(help="ehr, clerk, clinician, local-lead, registry-admin, researcher, patient")],
+    org: Annotated[str | None, typer.Option(help="Organisation number (orgnr) the caller acts for")] = None,
+    patient: Annotated[str | None, typer.Option(help="The person's FNR/DNR (pid)")] = None,
+    hpr: Annotated[str | None, typer.Option(help="The practitioner's HPR number")] = None,
+    scope: Annotated[str | None, typer.Option(help="Scopes, space-separated (default: the role's)")] = None,
+    hours: Annotated[float, typer.Option(help="Lifetime")] = 8.0,
+) -> None:
+    """Print an access token from the development issuer (RYGGRAD_AUTH=dev only), for
+    ``curl -H "Authorization: Bearer $(ryggrad token --role clinician --org 974589095)" …``."""
+    from fhir_server.auth.dev_issuer import DevIssuer
+    from fhir_server.auth.principal import ROLES
+
+    settings = get_settings()
+    if settings.auth != "dev":
+        console.print("[red]the development issuer exists only with RYGGRAD_AUTH=dev[/red]")
+        raise typer.Exit(2)
+    if role not in ROLES:
+        console.print(f"[red]--role must be one of {', '.join(ROLES)}[/red]")
+        raise typer.Exit(2)
+    issued = DevIssuer(settings).mint(
+        role, org=org, patient=patient, hpr=hpr, scope=scope, lifetime_s=int(hours * 3600)
+    )
+    print(issued)

@@ -6,7 +6,15 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from fhir_server.audit.events import audit_event, touched
+from fhir_server.audit.trail import AuditTrail
+from fhir_server.auth.authenticate import Authenticator
+from fhir_server.auth.dev_issuer import DevIssuer
+from fhir_server.auth.replay import replay_cache
+from fhir_server.auth.tokens import TokenVerifier
 from fhir_server.definitions.registry import Definitions, default_definitions
+from fhir_server.errors import FhirError, Issue
+from fhir_server.http.hardening import RateLimiter
 from fhir_server.rest.context import Context, utc_now
 from fhir_server.rest.interactions.capabilities import capability_statement
 from fhir_server.rest.messages import FhirRequest, FhirResponse
@@ -41,7 +49,23 @@ class FhirServer:
     @cached_property
     def indexer(self) -> ResourceIndexer:
         """Index rows of a resource, from every SearchParameter that applies to its type."""
-        return ResourceIndexer(self.definitions)
+        return ResourceIndexer(self.definitions, base_url=self.settings.base_url)
+
+    @cached_property
+    def dev_issuer(self) -> DevIssuer | None:
+        """The development issuer, in ``RYGGRAD_AUTH=dev`` mode only."""
+        return DevIssuer(self.settings) if self.settings.auth == "dev" else None
+
+    @cached_property
+    def authenticator(self) -> Authenticator:
+        """Access tokens (and DPoP proofs) → the caller; built when the HTTP app starts, so a bad configuration
+        stops it there."""
+        verifier = TokenVerifier(self.settings, self.dev_issuer)
+        return Authenticator(self.settings, verifier, replay_cache(self.db))
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        return RateLimiter(self.settings.rate_limit_per_minute)
 
     @cached_property
     def page_tokens(self) -> PageTokens:
@@ -70,7 +94,12 @@ class FhirServer:
         """The matching half of a search (``resource_type`` None: across types): conditions on ``resource``, the
         parameters used and those ignored."""
         return build_conditions(
-            resource_type, params, self.search_registry, strict=strict, base_url=self.settings.base_url
+            resource_type,
+            params,
+            self.search_registry,
+            strict=strict,
+            base_url=self.settings.base_url,
+            dialect=self.db.dialect,
         )
 
     @cached_property
@@ -97,14 +126,58 @@ class FhirServer:
         return utc_now()
 
     def execute(self, req: FhirRequest, *, in_bundle: bool = False) -> FhirResponse:
-        """Run one request in its own database transaction (all-or-nothing)."""
-        if not req.path.strip("/") and req.method == "POST" and not in_bundle:
-            from fhir_server.rest.transaction import process_bundle
+        """Run one request in its own database transaction (all-or-nothing). A caller's request (``principal``
+        set) leaves an AuditEvent: in the same transaction when it writes, soon after when it reads or fails."""
+        audited = req.principal is not None and not in_bundle
+        try:
+            if not req.path.strip("/") and req.method == "POST" and not in_bundle:
+                from fhir_server.rest.transaction import process_bundle
 
-            return process_bundle(self, req.body, req.header("prefer"))
-        transaction = self.db.reading() if is_read_only(req) else self.db.writing()
-        with transaction as conn:
-            return dispatch(Context(self, conn, in_bundle=in_bundle), req)
+                if req.principal is not None and req.principal.role == "patient":
+                    raise FhirError(403, [Issue("forbidden", "Access denied: patients do not send Bundles")])
+                response = process_bundle(self, req.body, req.header("prefer"), req.principal)
+                if audited:
+                    kind = req.body.get("type") if isinstance(req.body, dict) else None
+                    self.audit.record(self._audit_event(req, response, kind=kind))
+                return response
+            read_only = is_read_only(req)
+            transaction = self.db.reading() if read_only else self.db.writing()
+            with transaction as conn:
+                ctx = Context(self, conn, in_bundle=in_bundle, principal=req.principal)
+                response = dispatch(ctx, req)
+                if audited:
+                    event = self._audit_event(req, response)
+                    if read_only:
+                        self.audit.record(event)
+                    else:
+                        self.audit.write_now(conn, [event], ctx.now)
+                return response
+        except FhirError as error:
+            if audited:
+                reason = error.issues[0].diagnostics if error.issues else None
+                self.audit.record(self._audit_event(req, FhirResponse(error.status), description=reason))
+            raise
+
+    def _audit_event(
+        self, req: FhirRequest, response: FhirResponse, *, kind: str | None = None, description: str | None = None
+    ) -> dict[str, Any]:
+        return audit_event(
+            principal=req.principal,
+            method=req.method,
+            path=req.path,
+            query=req.query,
+            status=response.status,
+            recorded=self.clock(),
+            targets=touched(req, response),
+            kind=kind,
+            description=description,
+        )
+
+    @cached_property
+    def audit(self) -> AuditTrail:
+        return AuditTrail(self)
 
     def close(self) -> None:
+        if "audit" in self.__dict__:
+            self.audit.close()
         self.db.dispose()

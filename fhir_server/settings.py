@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +45,40 @@ class Settings(BaseSettings):
         "processes on different machines serve one database.",
     )
     db_pool_size: int = Field(default=10, description="Connection pool size (PostgreSQL).")
+
+    # Authentication (fhir_server/auth)
+    auth: Literal["jwt", "dev"] = Field(
+        default="jwt",
+        description="jwt: tokens from the configured issuer only; dev: the built-in development issuer "
+        "(`ryggrad token`), served on 127.0.0.1 only.",
+    )
+    auth_issuer: str | None = Field(default=None, description="The token issuer (iss) accepted in jwt mode.")
+    auth_audience: str = Field(default="nhn:ryggrad", description="The audience (aud) tokens must carry.")
+    auth_jwks_url: str | None = Field(
+        default=None, description="The issuer's JWKS URL (keys cached, refetched when a new key id appears)."
+    )
+    auth_jwks_cooldown_s: float = Field(
+        default=30.0,
+        description="A token with an unknown key id refetches the JWKS at most this often (rotation vs. flooding).",
+    )
+    auth_accept_bearer: bool = Field(
+        default=False,
+        description="Accept plain Bearer tokens in jwt mode; otherwise only DPoP-bound ones (as HelseID issues).",
+    )
+    auth_leeway_s: int = Field(default=30, description="Clock skew allowed on exp, nbf, iat and DPoP proofs.")
+    auth_role_claim: str = Field(default="https://ryggrad.no/claims/role", description="The project's role claim.")
+    auth_token_endpoint: str | None = Field(
+        default=None, description="The issuer's token endpoint, announced in .well-known/smart-configuration."
+    )
+
+    # Hardening
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins that may call the API from a browser (the portal's); none by default.",
+    )
+    rate_limit_per_minute: int = Field(
+        default=1200, description="Requests per minute per client (token client id, or address when refused); 0: off."
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -97,9 +98,10 @@ def server(backend: str, definitions: Definitions, tmp_path_factory: pytest.Temp
     tmp = tmp_path_factory.mktemp(f"data-{backend}")
     cleanups: list = []
     url = make_database_url(backend, tmp, cleanups)
-    settings = Settings(data_dir=tmp, database_url=url, base_url=BASE_URL)
+    # no rate limit: the suite sends thousands of requests a minute as one client (tests/auth covers the limit)
+    settings = Settings(data_dir=tmp, database_url=url, base_url=BASE_URL, auth="dev", rate_limit_per_minute=0)
     db = Database(url)
-    upgrade(db)
+    upgrade(db, base_url=BASE_URL)
     srv = FhirServer(settings, db=db, definitions=definitions)
     yield srv
     srv.close()
@@ -107,7 +109,16 @@ def server(backend: str, definitions: Definitions, tmp_path_factory: pytest.Temp
         cleanup()
 
 
+def bearer(server: FhirServer, role: str = "registry-admin", **claims: Any) -> dict[str, str]:
+    """An ``Authorization`` header with a development-issuer token (``claims``: ``DevIssuer.mint`` arguments)."""
+    assert server.dev_issuer is not None
+    return {"Authorization": f"Bearer {server.dev_issuer.mint(role, **claims)}"}
+
+
 @pytest.fixture(scope="session")
 def client(server: FhirServer) -> Iterator[TestClient]:
-    with TestClient(create_app(server=server), base_url="http://testserver") as test_client:
+    """A client acting as the registry's administration (every permission); tests of access control make
+    their own tokens with ``bearer``."""
+    app = create_app(server=server)
+    with TestClient(app, base_url="http://testserver", headers=bearer(server)) as test_client:
         yield test_client

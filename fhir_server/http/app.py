@@ -11,12 +11,16 @@ import orjson
 from fastapi import FastAPI
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from fhir_server.audit.events import login_failure
+from fhir_server.auth.discovery import smart_configuration
 from fhir_server.errors import FhirError, Issue, fhir_error, operation_outcome
 from fhir_server.http.access_log import AccessLog
 from fhir_server.http.body import parse_json, read_body
+from fhir_server.http.hardening import SecurityHeaders
 from fhir_server.http.media import FHIR_JSON, FORM, check_acceptable, request_body_type
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.router import route
@@ -46,10 +50,33 @@ def _is_pretty(request: Request) -> bool:
     return request.query_params.get("_pretty", "false").lower() == "true"
 
 
+def _throttle(server: FhirServer, key: str) -> None:
+    wait = server.rate_limiter.allow(key)
+    if wait:
+        issue = Issue("throttled", f"Too many requests: try again in {wait} s")
+        raise FhirError(429, [issue], {"Retry-After": str(wait)})
+
+
+def _is_public(method: str, path: str) -> bool:
+    """Only the CapabilityStatement is served without a token."""
+    return method in ("GET", "HEAD") and path.strip("/") == "metadata"
+
+
 async def _fhir_request(request: Request, path: str, server: FhirServer) -> tuple[FhirRequest, bytes]:
     """The request with its body still unparsed (parsing is CPU work, done in the worker thread)."""
     method = request.method
     route(FhirRequest(method, path))  # an unknown endpoint or method fails before the body is read
+    principal = None
+    if not _is_public(method, path):  # the caller is known before the body is read
+        headers = {name: request.headers[name] for name in ("authorization", "dpop") if name in request.headers}
+        try:
+            principal = await run_in_threadpool(server.authenticator.authenticate, method, path, headers)
+        except FhirError as refused:  # a failed sign-in is audited too (nothing of the token is kept)
+            _throttle(server, f"address:{request.client.host if request.client else 'unknown'}")
+            reason = refused.issues[0].diagnostics if refused.issues else "refused"
+            server.audit.record(login_failure(server.clock(), reason, refused.status))
+            raise
+        _throttle(server, f"client:{principal.client_id}")
     query = [(k, v) for k, v in request.query_params.multi_items()]
     data = b""
     content_type = FHIR_JSON
@@ -59,7 +86,9 @@ async def _fhir_request(request: Request, path: str, server: FhirServer) -> tupl
         if content_type == FORM and not path.rstrip("/").endswith("_search"):
             raise fhir_error(415, "not-supported", "Form bodies are accepted only by [type]/_search")
     headers = {name: request.headers[name] for name in FORWARDED_HEADERS if name in request.headers}
-    return FhirRequest("GET" if method == "HEAD" else method, path, query, headers, None, content_type), data
+    fhir_request = FhirRequest("GET" if method == "HEAD" else method, path, query, headers, None, content_type)
+    fhir_request.principal = principal
+    return fhir_request, data
 
 
 def _parse_and_execute(server: FhirServer, request: FhirRequest, data: bytes) -> FhirResponse:
@@ -79,6 +108,7 @@ def create_app(settings: Settings | None = None, server: FhirServer | None = Non
         if not hasattr(app.state, "server"):
             app.state.server = server or await run_in_threadpool(FhirServer, settings)
             await run_in_threadpool(app.state.server.warm_up)  # before /healthz says ready
+        _ = app.state.server.authenticator  # a bad auth configuration stops the app here
         yield
         if server is None:
             app.state.server.close()
@@ -88,6 +118,16 @@ def create_app(settings: Settings | None = None, server: FhirServer | None = Non
         app.state.server = server
 
     app.add_middleware(AccessLog)
+    app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
+    if settings.cors_origins:  # outermost: it answers the browsers' preflight requests itself
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=METHODS,
+            allow_headers=["Authorization", "DPoP", "Content-Type", "Accept", "If-Match", "If-None-Exist", "Prefer"],
+            expose_headers=["Location", "ETag", "Last-Modified", "Content-Location", "WWW-Authenticate", "Retry-After"],
+            max_age=600,
+        )
 
     @app.get("/healthz")
     async def healthz(request: Request) -> Response:
@@ -119,6 +159,11 @@ def create_app(settings: Settings | None = None, server: FhirServer | None = Non
             log.exception("unexpected error, incident %s", incident)
             outcome = operation_outcome([Issue("exception", f"Internal server error (incident {incident})")])
             return _render(FhirResponse(500, outcome), pretty)
+
+    @app.get("/fhir/.well-known/smart-configuration")
+    async def smart_configuration_document(request: Request) -> Response:
+        srv: FhirServer = request.app.state.server
+        return JSONResponse(smart_configuration(srv.settings))
 
     # plain Starlette routes: FHIR parses its own requests, so FastAPI's parameter machinery would only cost time
     app.add_route("/fhir", fhir, methods=METHODS, include_in_schema=False)

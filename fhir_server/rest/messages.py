@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fhir_server.auth.principal import Principal
 
 
 @dataclass
@@ -14,6 +17,7 @@ class FhirRequest:
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     body: Any = None  # parsed JSON (a resource, Parameters, or a JSON Patch list)
     content_type: str = "application/fhir+json"
+    principal: Principal | None = None  # set by the HTTP layer; None: the server itself, in-process
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

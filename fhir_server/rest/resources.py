@@ -83,9 +83,32 @@ def update_resource(
     )
     if unchanged:
         return current, False
+    if is_locked_form(current):
+        raise FhirError(
+            409,
+            [Issue("business-rule", "A completed patient questionnaire response cannot be changed or deleted (N20)")],
+        )
     now = next_timestamp(ctx.now, current)
     stamped = None if content is None else stamp_meta(content, current.id, current.version_id + 1, now)
     return ctx.store.write_version(current, stamped, now, method, _index(ctx, stamped)), True
+
+
+_PATIENT_REFERENCE = re.compile(r"(^|/)Patient/[A-Za-z0-9\-.]{1,64}(/_history/[^/]+)?$")
+
+
+def is_locked_form(version: StoredVersion) -> bool:
+    """A completed (or amended) QuestionnaireResponse the patient wrote: nobody changes it; the registry's
+    administration erases it only through the patient-rights erasure (R3)."""
+    content = version.content
+    if version.resource_type != "QuestionnaireResponse" or version.deleted or not isinstance(content, dict):
+        return False
+    if content.get("status") not in ("completed", "amended"):
+        return False
+    for key in ("author", "source"):
+        reference = content.get(key)
+        if isinstance(reference, dict) and _PATIENT_REFERENCE.search(str(reference.get("reference", ""))):
+            return True
+    return False
 
 
 def write_with_retries(ctx: Context, attempt: Any) -> Any:

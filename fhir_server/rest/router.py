@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from fhir_server.auth import patient_scope
+from fhir_server.auth.authorize import authorize
 from fhir_server.errors import FhirError, bad_request, conflict, fhir_error
 from fhir_server.rest.context import Context
 from fhir_server.rest.interactions import create, delete, history, patch, read, search, update
@@ -82,14 +84,58 @@ def route(req: FhirRequest) -> tuple[Handler, tuple[str, ...], str | None]:
     return handler, args, resource_type
 
 
+#: The restful interaction each handler is (the history handler serves three: see ``interaction``).
+_INTERACTIONS: dict[Handler, str] = {
+    _nested_bundle: "batch",
+    search.search_system: "search-system",
+    search.search_type: "search-type",
+    search.search_compartment: "search-type",
+    metadata: "capabilities",
+    create.create: "create",
+    update.conditional_update: "update",
+    update.update: "update",
+    delete.conditional_delete: "delete",
+    delete.delete: "delete",
+    patch.conditional_patch: "patch",
+    patch.patch: "patch",
+    read.read: "read",
+    read.vread: "vread",
+}
+_HISTORY = ("history-system", "history-type", "history-instance")
+
+
+def interaction(req: FhirRequest) -> tuple[str, tuple[str, ...]]:
+    """(the restful interaction code — ``read``, ``search-type``, ``history-instance`` … — and the path
+    arguments) of a request; 404/405 as ``route`` for none."""
+    handler, args, _ = route(req)
+    if handler is history.history:
+        return _HISTORY[len(args)], args
+    return _INTERACTIONS[handler], args
+
+
 def dispatch(ctx: Context, req: FhirRequest) -> FhirResponse:
     handler, args, resource_type = route(req)
+    authorize(ctx.principal, req)
+    if ctx.is_patient:
+        _patient_checks(ctx, req)
     if resource_type is not None:
         check_type(ctx, resource_type)
     try:
         return handler(ctx, req, *args)
     except (VersionConflict, IdTaken) as exc:
         raise conflict("The resource was changed by another request at the same time; try again") from exc
+
+
+def _patient_checks(ctx: Context, req: FhirRequest) -> None:
+    """A patient's request touches only their own data (searches are restricted in ``search.py``)."""
+    code, args = interaction(req)
+    patient_scope.check_request(code, args, req)
+    ids = ctx.patient_ids()
+    if code in ("read", "vread", "history-instance") or (code == "update" and ctx.store.current(*args[:2])):
+        patient_scope.check_readable(ctx.conn, args[0], args[1], ids)
+    if code in ("create", "update"):
+        body = req.body if isinstance(req.body, dict) else {}
+        patient_scope.check_content(args[0], body, ctx.server.indexer.rows(body), ids)
 
 
 def is_read_only(req: FhirRequest) -> bool:

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
+from fhir_server.auth.authorize import authorize
 from fhir_server.errors import FhirError, Issue, bad_request, fhir_error
 from fhir_server.rest.bundles import bundle
 from fhir_server.rest.context import Context
@@ -37,6 +38,7 @@ from fhir_server.rest.resources import (
 from fhir_server.rest.router import dispatch
 
 if TYPE_CHECKING:
+    from fhir_server.auth.principal import Principal
     from fhir_server.server import FhirServer
 
 METHOD_ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
@@ -225,6 +227,7 @@ class TransactionRun:
         req = entry.request
 
         def identify() -> None:
+            authorize(self.ctx.principal, req)  # every entry before any is run: a forbidden one stops them all
             if entry.resource_type:
                 check_type(self.ctx, entry.resource_type)
             if req.method == "POST" and "/" not in req.path.strip("/") and not req.path.startswith("$"):
@@ -306,7 +309,9 @@ def _entries(server: FhirServer, body: dict[str, Any]) -> list[Any]:
     return raw_entries
 
 
-def process_bundle(server: FhirServer, body: Any, prefer: str | None) -> FhirResponse:
+def process_bundle(
+    server: FhirServer, body: Any, prefer: str | None, principal: Principal | None = None
+) -> FhirResponse:
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
         raise bad_request("POST to the base takes a Bundle of type batch or transaction", "resourceType")
     kind = body.get("type")
@@ -325,15 +330,21 @@ def process_bundle(server: FhirServer, body: Any, prefer: str | None) -> FhirRes
             entry.request.headers.update(prefer_headers)
             entries.append(entry)
         with server.db.writing() as conn:
-            ctx = Context(server, conn, in_bundle=True)
+            ctx = Context(server, conn, in_bundle=True, principal=principal)
             responses = TransactionRun(ctx, entries).run()
             now = ctx.now
         result = bundle("transaction-response", [_response_entry(r) for r in responses], [], now)
         return FhirResponse(200, result)
-    return _batch(server, raw_entries, base, prefer_headers)
+    return _batch(server, raw_entries, base, prefer_headers, principal)
 
 
-def _batch(server: FhirServer, raw_entries: list[Any], base: str, prefer_headers: dict[str, str]) -> FhirResponse:
+def _batch(
+    server: FhirServer,
+    raw_entries: list[Any],
+    base: str,
+    prefer_headers: dict[str, str],
+    principal: Principal | None,
+) -> FhirResponse:
     """Each entry succeeds or fails on its own (a savepoint each), and the batch commits once."""
     responses = []
     with server.db.writing() as conn:
@@ -342,7 +353,8 @@ def _batch(server: FhirServer, raw_entries: list[Any], base: str, prefer_headers
                 entry = parse_entry(index, raw, base)
                 entry.request.headers.update(prefer_headers)
                 with conn.begin_nested():
-                    responses.append(dispatch(Context(server, conn, in_bundle=True), entry.request))
+                    ctx = Context(server, conn, in_bundle=True, principal=principal)
+                    responses.append(dispatch(ctx, entry.request))
             except FhirError as error:
                 located = _entry_error(error, index)
                 responses.append(FhirResponse(located.status, located.outcome))

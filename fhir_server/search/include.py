@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, literal, not_, or_, select, true
+from sqlalchemy import Connection, and_, not_, or_, select
 
 from fhir_server.errors import bad_request
 from fhir_server.storage.schema import resource, search_reference
@@ -45,23 +44,16 @@ def _key(version: StoredVersion) -> tuple[str, str]:
     return version.resource_type, version.id
 
 
-def _local(ref: Any, base_url: str | None) -> ColumnElement[bool]:
-    """A reference to this server: relative (no URL kept) or this server's own absolute URL. Another server's
-    ``…/Patient/1`` must not pull in the local Patient/1."""
-    if base_url is None:
-        return true()
-    own = literal(base_url.rstrip("/") + "/") + ref.target_type + "/" + ref.target_id
-    return or_(ref.url.is_(None), ref.url == own)
-
-
 def _forward(
-    conn: Connection, spec: IncludeSpec, sources: list[StoredVersion], base_url: str | None
+    conn: Connection, spec: IncludeSpec, sources: list[StoredVersion], hidden: frozenset[str]
 ) -> list[StoredVersion]:
     rids = [s.rid for s in sources if s.rid is not None and (spec.source_type in ("*", s.resource_type))]
     if not rids:
         return []
     ref = search_reference.c
-    conditions = [ref.rid.in_(rids), ref.target_id.is_not(None), _local(ref, base_url)]
+    conditions = [ref.rid.in_(rids), ref.target_id.is_not(None)]  # local references only
+    if hidden:
+        conditions.append(ref.target_type.not_in(sorted(hidden)))
     if spec.param != "*":
         conditions.append(ref.param == spec.param)
     if spec.target_type:
@@ -76,7 +68,7 @@ def _forward(
 
 
 def _reverse(
-    conn: Connection, spec: IncludeSpec, targets: list[StoredVersion], base_url: str | None
+    conn: Connection, spec: IncludeSpec, targets: list[StoredVersion], hidden: frozenset[str]
 ) -> list[StoredVersion]:
     if not targets:
         return []
@@ -88,7 +80,9 @@ def _reverse(
     if not by_type:
         return []
     matches_target = or_(*[and_(ref.target_type == t, ref.target_id.in_(ids)) for t, ids in by_type.items()])
-    conditions = [matches_target, _local(ref, base_url)]
+    conditions = [matches_target]
+    if hidden:
+        conditions.append(ref.resource_type.not_in(sorted(hidden)))
     if spec.source_type != "*":
         conditions.append(ref.resource_type == spec.source_type)
     if spec.param != "*":
@@ -102,10 +96,11 @@ def resolve_includes(
     conn: Connection,
     matches: list[StoredVersion],
     specs: Iterable[IncludeSpec],
-    base_url: str | None = None,
     limit: int = 1000,
+    hidden: frozenset[str] = frozenset(),
 ) -> list[StoredVersion]:
-    """The resources the includes add to a page (none of the matches themselves, no duplicates)."""
+    """The resources the includes add to a page (none of the matches themselves, no duplicates); never of the
+    ``hidden`` types (left out in the query)."""
     specs = list(specs)
     seen = {_key(m) for m in matches}
     included: list[StoredVersion] = []
@@ -116,9 +111,7 @@ def resolve_includes(
         for spec in specs:
             if not first_round and not spec.iterate:
                 continue
-            found = (
-                _reverse(conn, spec, frontier, base_url) if spec.reverse else _forward(conn, spec, frontier, base_url)
-            )
+            found = _reverse(conn, spec, frontier, hidden) if spec.reverse else _forward(conn, spec, frontier, hidden)
             for version in found:
                 if _key(version) not in seen and len(included) + len(added) < limit:
                     seen.add(_key(version))

@@ -3,6 +3,12 @@
 A key's value for a resource is the lowest of its index values (ascending) or the highest (descending), as the
 spec describes for repeating elements; resources without a value sort last either way. The keyset cursor holds
 the last row's key values and ``rid``, so the next page starts exactly after it however the data change.
+
+A date parameter as the first key is joined, not computed: every resource with a value has exactly one date
+row that is not ``MULTI`` (its only value, or the hull of several: lowest low, highest high; see
+``search/index/date_spans.py``), so the page is read in the order of the ``(…, low, rid)`` / ``(…, high, rid)``
+index and stops after ``_count`` rows. Resources without a value follow in a second phase, in ``rid`` order. Other
+keys (and later keys) are the lowest / highest index value per resource, computed per row.
 """
 
 from __future__ import annotations
@@ -12,12 +18,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, FromClause, and_, func, literal, or_, select, tuple_
 
 from fhir_server.errors import bad_request
+from fhir_server.search.index.date_spans import MULTI
 from fhir_server.search.index.rows import DATE_MAX, DATE_MIN
 from fhir_server.search.query.sql import TYPE_TABLES
-from fhir_server.storage.schema import resource
+from fhir_server.storage.schema import resource, search_date
 
 # The value a sort uses, per SearchParameter type: (ascending column, descending column, kind).
 _SORT_COLUMNS: dict[str, tuple[str, str, str]] = {
@@ -39,6 +46,15 @@ class SortKey:
     descending: bool
     kind: str  # string | date | number
     expression: ColumnElement[Any]
+
+
+@dataclass(frozen=True)
+class JoinedKey:
+    """A first key read from its own index row: ``table`` joins ``resource`` on ``on``; ``value`` orders."""
+
+    table: FromClause
+    on: ColumnElement[bool]
+    value: ColumnElement[Any]
 
 
 def _index_key(resource_type: str, code: str, param_type: str, descending: bool) -> tuple[ColumnElement[Any], str]:
@@ -78,20 +94,61 @@ def parse_sort(value: str, resource_type: str, param_types: dict[str, str]) -> l
     return keys
 
 
-def order_by(keys: list[SortKey]) -> list[Any]:
-    clauses = [k.expression.desc() if k.descending else k.expression.asc() for k in keys]
-    return [*clauses, resource.c.rid.asc()]
+def joined_key(resource_type: str, key: SortKey, param_types: dict[str, str]) -> JoinedKey | None:
+    """The first key as a join, where its parameter is a date; else None (``_lastUpdated`` is a resource column)."""
+    if key.name in ("_id", "_lastUpdated") or param_types.get(key.name) != "date":
+        return None
+    row = search_date.alias("sort_row")
+    on = and_(
+        row.c.rid == resource.c.rid,
+        row.c.resource_type == resource_type,
+        row.c.param == key.name,
+        row.c.role != MULTI,
+    )
+    return JoinedKey(row, on, row.c.high if key.descending else row.c.low)
 
 
-def after(keys: list[SortKey], values: list[Any], rid: int) -> ColumnElement[bool]:
-    """Rows strictly after (values, rid) in the sort order: a lexicographic keyset condition."""
+def without_value(joined: JoinedKey) -> ColumnElement[bool]:
+    """Resources with no row of the joined key's parameter (its second phase)."""
+    row = joined.table
+    return ~select(row.c.rid).where(joined.on).correlate(resource).exists()
+
+
+def _ties_descending(keys: list[SortKey]) -> bool:
+    """Ties are broken by ``rid`` in the first key's direction, so one index read backwards serves the whole order."""
+    return bool(keys) and keys[0].descending
+
+
+def order_by(
+    keys: list[SortKey], first: ColumnElement[Any] | None = None, tie: ColumnElement[Any] = resource.c.rid
+) -> list[Any]:
+    """ORDER BY the keys (the first one as ``first`` where given), then ``tie`` (a rid column)."""
+    expressions = [first if first is not None and i == 0 else k.expression for i, k in enumerate(keys)]
+    clauses = [e.desc() if k.descending else e.asc() for e, k in zip(expressions, keys, strict=True)]
+    return [*clauses, tie.desc() if _ties_descending(keys) else tie.asc()]
+
+
+def after(
+    keys: list[SortKey],
+    values: list[Any],
+    rid: int,
+    first: ColumnElement[Any] | None = None,
+    tie: ColumnElement[Any] = resource.c.rid,
+) -> ColumnElement[bool]:
+    """Rows strictly after (values, rid) in the sort order: a keyset condition. One key is a row comparison,
+    ``(value, rid) > (:v, :rid)``, which both databases answer from an index on ``(value, rid)``; several keys
+    (directions may differ) are the lexicographic OR of comparisons."""
+    if len(keys) == 1:
+        row = tuple_(first if first is not None else keys[0].expression, tie)
+        return row < tuple_(values[0], rid) if keys[0].descending else row > tuple_(values[0], rid)
     alternatives: list[ColumnElement[bool]] = []
     equal_so_far: list[ColumnElement[bool]] = []
-    for key, value in zip(keys, values, strict=True):
-        beyond = key.expression < value if key.descending else key.expression > value
+    for i, (key, value) in enumerate(zip(keys, values, strict=True)):
+        expression = first if first is not None and i == 0 else key.expression
+        beyond = expression < value if key.descending else expression > value
         alternatives.append(and_(*equal_so_far, beyond))
-        equal_so_far.append(key.expression == value)
-    alternatives.append(and_(*equal_so_far, resource.c.rid > rid))
+        equal_so_far.append(expression == value)
+    alternatives.append(and_(*equal_so_far, tie < rid if _ties_descending(keys) else tie > rid))
     return or_(*alternatives)
 
 

@@ -53,6 +53,13 @@ class Database:
             # no pre-ping (it costs a round trip per request): stale connections are recycled, and a connection
             # that dies anyway fails one request and is then discarded with the rest of the pool
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+            # psycopg prepares a statement after a few runs, and PostgreSQL may then switch it to one generic plan
+            # for all values; search data are skewed (a unit with 7,000 tasks, a patient with 5), so every
+            # execution is planned for its own values (the statement is still parsed only once). No parallel
+            # workers: starting them costs an API request more (5-10 ms) than they save on pages of _count rows,
+            # and concurrent requests keep the cores busy anyway.
+            options = "-c plan_cache_mode=force_custom_plan -c max_parallel_workers_per_gather=0"
+            kwargs.update(connect_args={"options": options})
         elif self.dialect == "sqlite":
             kwargs.update(connect_args={"check_same_thread": False, "timeout": 30})
         self.engine = create_engine(self.url, **kwargs)

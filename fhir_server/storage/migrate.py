@@ -18,10 +18,13 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(db: Database, revision: str = "head") -> None:
+def upgrade(db: Database, revision: str = "head", base_url: str | None = None) -> None:
+    """``base_url``: the server's public base, for migrations that rewrite what depends on it (0004: this
+    server's absolute references indexed as local ones)."""
     config = alembic_config()
     with db.engine.begin() as conn:
         config.attributes["connection"] = conn
+        config.attributes["base_url"] = base_url
         command.upgrade(config, revision)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Table,
     UniqueConstraint,
@@ -49,7 +50,8 @@ resource = Table(
     Column("last_updated", DateTime(), nullable=False),  # naive UTC
     Column("deleted", Boolean, nullable=False, default=False),
     Column("content", Json, nullable=True),  # NULL once deleted
-    UniqueConstraint("resource_type", "id"),
+    # rid and deleted in the index (PostgreSQL): looking resources up by id never reads their rows
+    UniqueConstraint("resource_type", "id", postgresql_include=["rid", "deleted"]),
     Index(None, "resource_type", "last_updated"),
 )
 
@@ -70,8 +72,23 @@ resource_history = Table(
 )
 
 
-def _index_table(name: str, *columns: Column, indexes: tuple[tuple[str, ...], ...]) -> Table:
-    """An index table: rows of one resource (``rid``) for one SearchParameter code (``param``)."""
+def _rid_index_name(table: str, by_rid: tuple[str, ...]) -> str:
+    name = f"ix_{table}_rid_{'_'.join(by_rid)}"
+    return name if len(name) <= 63 else f"ix_{table}_rid_targets"  # PostgreSQL's identifiers end at 63
+
+
+def _index_table(
+    name: str,
+    *columns: Column,
+    indexes: tuple[tuple[str, ...], ...],
+    trailing: tuple[Column, ...] = (),
+    by_rid: tuple[str, ...] = ("param",),
+) -> Table:
+    """An index table: rows of one resource (``rid``) for one SearchParameter code (``param``).
+
+    Each index leads with ``(resource_type, param)``; where an equality search ends the key, ``rid`` follows, so
+    the matches of one value come in ``rid`` order (the order of an unsorted search) without a sort. One more
+    index leads with ``rid`` (then ``by_rid``): a resource's rows of one parameter, for probes and deletes."""
     return Table(
         name,
         metadata,
@@ -82,7 +99,8 @@ def _index_table(name: str, *columns: Column, indexes: tuple[tuple[str, ...], ..
         Column("param", String(64), nullable=False),
         *columns,
         Column("grp", Integer, nullable=True),  # pairs the components of a composite parameter
-        Index(None, "rid"),
+        *trailing,
+        Index(_rid_index_name(name, by_rid), "rid", *by_rid),
         *(Index(None, "resource_type", "param", *cols) for cols in indexes),
     )
 
@@ -103,14 +121,14 @@ search_token = _index_table(
     Column("text", CodePointString(255), nullable=True),
     Column("type_system", String(255), nullable=True),
     Column("type_code", String(255), nullable=True),
-    indexes=(("code", "system"), ("text",)),
+    indexes=(("code", "rid", "system"), ("text",)),
 )
 
 search_string = _index_table(
     "search_string",
     Column("value", CodePointString(255), nullable=False),
     Column("exact", CodePointString(255), nullable=False),
-    indexes=(("value",),),
+    indexes=(("value", "rid"),),
 )
 
 search_reference = _index_table(
@@ -121,15 +139,26 @@ search_reference = _index_table(
     Column("version", String(64), nullable=True),
     Column("identifier_system", String(255), nullable=True),
     Column("identifier_value", String(255), nullable=True),
-    indexes=(("target_id", "target_type"), ("url",), ("identifier_value",)),
+    indexes=(("url", "rid"), ("identifier_value",)),
+    # where a resource's references point, read from the index alone (its type too, which every query names)
+    by_rid=("param", "resource_type", "target_type", "target_id"),
 )
 Index("ix_search_reference_target", search_reference.c.target_id, search_reference.c.target_type)
+Index(  # named by hand: the conventional name is longer than PostgreSQL's 63 characters
+    "ix_search_reference_param_target_rid",
+    *(search_reference.c[name] for name in ("resource_type", "param", "target_id", "rid", "target_type")),
+)
 
 search_date = _index_table(
     "search_date",
     Column("low", DateTime(), nullable=False),
     Column("high", DateTime(), nullable=False),
-    indexes=(("low",), ("high",)),
+    # width class and role (value / one of several values / hull of several): see search/index/date_spans.py
+    indexes=(("role", "span", "low", "high", "rid"), ("low", "rid"), ("high", "rid")),
+    trailing=(
+        Column("span", SmallInteger, nullable=False, server_default="0"),
+        Column("role", SmallInteger, nullable=False, server_default="0"),
+    ),
 )
 
 search_number = _index_table(
@@ -152,7 +181,16 @@ search_quantity = _index_table(
 search_uri = _index_table(
     "search_uri",
     Column("value", CodePointString(1000), nullable=False),
-    indexes=(("value",),),
+    indexes=(("value", "rid"),),
+)
+
+# DPoP proofs seen (fhir_server/auth/replay.py), shared by the API processes of one PostgreSQL database
+dpop_replay = Table(
+    "dpop_replay",
+    metadata,
+    Column("key", String(300), primary_key=True),  # <key thumbprint>:<jti>
+    Column("expires_at", Float, nullable=False),  # epoch seconds; purged after
+    Index(None, "expires_at"),
 )
 
 INDEX_TABLES = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, update
@@ -35,6 +36,25 @@ _UPDATE_CURRENT = (
 _INSERT_INDEX = {kind: insert(table) for kind, table in INDEX_TABLES.items()}
 _INDEX_COLUMNS = {kind: tuple(table.c.keys()) for kind, table in INDEX_TABLES.items()}
 COPY_FROM = 64  # rows of one index table in one write from which COPY beats INSERT on PostgreSQL
+# SQLite: index rows go to the driver's executemany as plain tuples (SQLAlchemy's per-row parameter processing
+# cost more than the insert itself), with values in the forms SQLAlchemy stores: its DATETIME text, floats.
+_SQLITE_INSERT = {
+    kind: f"INSERT INTO {table.name} ({', '.join(table.c.keys())}) VALUES ({', '.join('?' * len(table.c))})"
+    for kind, table in INDEX_TABLES.items()
+}
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):  # SQLAlchemy's SQLite DATETIME storage format, microseconds always written
+        return (
+            f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
+            f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
+        )
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
 _DELETE_INDEX = {
     kind: delete(table).where(table.c.rid.in_(bindparam("b_rids", expanding=True)))
     for kind, table in INDEX_TABLES.items()
@@ -211,7 +231,9 @@ class ResourceStore:
             ]
             if not rows:
                 continue
-            if len(rows) >= COPY_FROM and self.conn.dialect.name == "postgresql":
+            if self.conn.dialect.name != "postgresql":
+                self.conn.exec_driver_sql(_SQLITE_INSERT[kind], [tuple(map(_sqlite_value, r)) for r in rows])
+            elif len(rows) >= COPY_FROM:
                 self._copy(table, rows)
             else:
                 columns = _INDEX_COLUMNS[kind]

@@ -89,3 +89,25 @@ def test_reindex_rebuilds_the_index(tmp_path):
         assert conn.execute(text("SELECT count(*) FROM search_token")).scalar_one() == before
     engine.dispose()
     assert _ryggrad(data, "reindex", "NoSuchType").returncode == 2
+
+
+def test_token_comes_from_the_development_issuer_only(tmp_path, monkeypatch):
+    """``ryggrad token`` prints a token the dev-mode server accepts; without RYGGRAD_AUTH=dev it refuses, and
+    the development issuer never serves beyond 127.0.0.1."""
+    import jwt as pyjwt
+
+    from fhir_server.auth.dev_issuer import DEV_ISSUER
+    from fhir_server.auth.principal import ORGNR_CHILD, PID
+
+    monkeypatch.setenv("RYGGRAD_AUTH", "dev")
+    made = _ryggrad(tmp_path, "token", "--role", "patient", "--patient", "01010012345", "--scope", "patient/Task.rs")
+    assert made.returncode == 0, made.stderr
+    claims = pyjwt.decode(made.stdout.strip(), options={"verify_signature": False})
+    assert claims["iss"] == DEV_ISSUER and claims[PID] == "01010012345" and claims["scope"] == "patient/Task.rs"
+    assert ORGNR_CHILD not in claims
+    assert (tmp_path / "dev-issuer-key.pem").stat().st_mode & 0o077 == 0  # the key is the owner's alone
+    assert _ryggrad(tmp_path, "token", "--role", "nobody").returncode == 2
+    refused = _ryggrad(tmp_path, "serve", "--host", "0.0.0.0", "--port", "1")
+    assert refused.returncode == 2 and "127.0.0.1 only" in refused.stderr
+    monkeypatch.setenv("RYGGRAD_AUTH", "jwt")
+    assert _ryggrad(tmp_path, "token", "--role", "clinician").returncode == 2

@@ -26,6 +26,7 @@ def test_serve_answers_over_http(tmp_path):
         **os.environ,
         "RYGGRAD_DATA_DIR": str(tmp_path),
         "RYGGRAD_BASE_URL": f"http://127.0.0.1:{port}/fhir",
+        "RYGGRAD_AUTH": "dev",
     }
     env.pop("RYGGRAD_DATABASE_URL", None)
     subprocess.run([BIN / "ryggrad", "migrate"], env=env, check=True, capture_output=True, timeout=120)
@@ -47,10 +48,17 @@ def test_serve_answers_over_http(tmp_path):
             assert time.monotonic() < deadline, "server did not become ready"
             assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
             time.sleep(0.2)
-        created = httpx.post(f"{base}/fhir/Patient", json={"resourceType": "Patient", "gender": "female"})
+        token = subprocess.run(
+            [BIN / "ryggrad", "token", "--role", "clinician", "--org", "974589095"],
+            env=env, check=True, capture_output=True, text=True, timeout=60,
+        ).stdout.strip()  # fmt: skip
+        auth = {"Authorization": f"Bearer {token}"}
+        patient = {"resourceType": "Patient", "gender": "female"}
+        assert httpx.post(f"{base}/fhir/Patient", json=patient).status_code == 401  # no token, no data
+        created = httpx.post(f"{base}/fhir/Patient", json=patient, headers=auth)
         assert created.status_code == 201
         assert created.headers["location"].startswith(f"{base}/fhir/Patient/")
-        read = httpx.get(created.headers["location"])
+        read = httpx.get(created.headers["location"], headers=auth)
         assert read.json()["gender"] == "female"
         assert httpx.get(f"{base}/fhir/metadata").json()["fhirVersion"] == "4.0.1"
         assert (tmp_path / "ryggrad.db").exists()  # everything under RYGGRAD_DATA_DIR

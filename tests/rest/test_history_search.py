@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 from tests.rest.helpers import patient, unique, with_identifier
 
@@ -33,17 +33,22 @@ def test_instance_history_pages_newest_first(client):
 
 
 def test_since_and_at(client):
+    """``_since`` and ``_at`` against the server's own timestamps (the test's clock is not the server's)."""
     pid = unique("p")
-    client.put(f"/fhir/Patient/{pid}", json={**patient("Old"), "id": pid})
-    time.sleep(0.01)
-    middle = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    time.sleep(0.01)
-    client.put(f"/fhir/Patient/{pid}", json={**patient("New"), "id": pid})
-    since = client.get(f"/fhir/Patient/{pid}/_history", params={"_since": middle}).json()
-    assert [e["resource"]["name"][0]["family"] for e in since["entry"]] == ["New"]
-    old_time = client.get(f"/fhir/Patient/{pid}/_history/1").json()["meta"]["lastUpdated"]
+    first = client.put(f"/fhir/Patient/{pid}", json={**patient("Old"), "id": pid})
+    assert first.status_code == 201, first.text
+    time.sleep(0.05)
+    second = client.put(f"/fhir/Patient/{pid}", json={**patient("New"), "id": pid})
+    assert second.status_code == 200, second.text
+    old_time = first.json()["meta"]["lastUpdated"]
+    after_old = datetime.fromisoformat(old_time.replace("Z", "+00:00")) + timedelta(milliseconds=1)
+    since = client.get(f"/fhir/Patient/{pid}/_history", params={"_since": after_old.isoformat()})
+    assert since.status_code == 200, since.text
+    found = [e["resource"]["name"][0]["family"] for e in since.json()["entry"]]
+    assert found == ["New"], (old_time, second.json()["meta"], since.json())
     at = client.get(f"/fhir/Patient/{pid}/_history", params={"_at": old_time}).json()
-    assert [e["resource"]["name"][0]["family"] for e in at["entry"]] == ["Old"]
+    found = [e["resource"]["name"][0]["family"] for e in at["entry"]]
+    assert found == ["Old"], (old_time, second.json()["meta"], at)
 
 
 def test_type_and_system_history(client):

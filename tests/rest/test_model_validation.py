@@ -13,6 +13,7 @@ from fhir_server.server import FhirServer
 from fhir_server.settings import Settings
 from fhir_server.storage.engine import Database
 from fhir_server.storage.migrate import upgrade
+from tests.conftest import bearer
 from tests.paths import FIXTURES, requires_shared
 from tests.rest.helpers import patient
 
@@ -24,13 +25,15 @@ def model_client(definitions, tmp_path_factory):
         data_dir=tmp,
         database_url=f"sqlite:///{tmp / 'db.sqlite'}",
         base_url="http://testserver/fhir",
+        auth="dev",
+        rate_limit_per_minute=0,
         validate_with_models=True,
     )
     db = Database(settings.resolved_database_url)
     upgrade(db)
     server = FhirServer(settings, db=db, definitions=definitions)
     assert server.validator._models is not None
-    with TestClient(create_app(server=server), base_url="http://testserver") as client:
+    with TestClient(create_app(server=server), base_url="http://testserver", headers=bearer(server)) as client:
         yield client
     server.close()
 

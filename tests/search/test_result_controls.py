@@ -50,6 +50,17 @@ def test_sort_by_last_updated_is_stable_while_inserting(client):
     assert len(seen) == 4 and len(set(seen)) == 4
 
 
+def test_sort_by_last_updated_follows_updates(client):
+    """An update moves a resource to the end of ``_sort=_lastUpdated`` (and to the front of ``-_lastUpdated``)."""
+    tag = unique("updated")
+    first, second, third = _make(client, tag, ["1", "2", "3"])
+    body = client.get(f"/fhir/Patient/{first}").json()
+    client.put(f"/fhir/Patient/{first}", json={**body, "gender": "other"})
+    url = f"/fhir/Patient?identifier=urn:tag|{tag}&_count=2&_sort="
+    assert [e["resource"]["id"] for e in _pages(client, url + "_lastUpdated")] == [second, third, first]
+    assert [e["resource"]["id"] for e in _pages(client, url + "-_lastUpdated")] == [first, third, second]
+
+
 def test_unknown_sort_key_is_400(client):
     assert client.get("/fhir/Patient?_sort=nonsense").status_code == 400
 
@@ -109,3 +120,62 @@ def test_include_follows_only_local_references(client):
     mine = client.post("/fhir/Observation", json=own).json()
     bundle = client.get(f"/fhir/Observation?_id={mine['id']}&_include=Observation:subject").json()
     assert [e["resource"]["id"] for e in bundle["entry"] if e["search"]["mode"] == "include"] == [local["id"]]
+
+
+def _care_plan(tag: str, events: list[str]) -> dict:
+    body: dict = {
+        "resourceType": "CarePlan",
+        "status": "active",
+        "intent": "plan",
+        "subject": {"reference": "Patient/x"},
+        "meta": {"tag": [{"system": "urn:test", "code": tag}]},
+    }
+    if events:
+        body["activity"] = [{"detail": {"status": "scheduled", "scheduledTiming": {"event": events}}}]
+    return body
+
+
+def _inverted(text: str) -> list[int]:
+    return [-ord(c) for c in text]
+
+
+def test_sort_by_a_repeating_date_across_pages(client):
+    """A resource sorts by its lowest date ascending and its highest descending; resources without one come
+    last; paging by two crosses from the dated to the undated without losing or repeating any."""
+    tag = unique("dates")
+    events = [
+        ["2024-03-05"],
+        ["2024-01-10", "2024-09-01"],
+        [],
+        ["2024-03-05"],  # ties the first: rid order
+        ["2023-12-31", "2024-02-01", "2024-12-24"],
+        [],
+        ["2024-06-15"],
+    ]
+    ids = [client.post("/fhir/CarePlan", json=_care_plan(tag, e)).json()["id"] for e in events]
+    dated = [i for i, e in enumerate(events) if e]
+    undated = [i for i, e in enumerate(events) if not e]
+    by_low = sorted(dated, key=lambda i: (min(events[i]), i))
+    by_high = sorted(dated, key=lambda i: (max(events[i]), i), reverse=True)  # ties: the later first
+    by_id_desc = sorted(undated, key=lambda i: ids[i], reverse=True)
+    for sort, expected in [
+        ("activity-date", by_low + undated),
+        ("-activity-date", by_high + undated),
+        ("activity-date,-_id", sorted(dated, key=lambda i: (min(events[i]), _inverted(ids[i]))) + by_id_desc),
+    ]:
+        for count in (2, 3, 50):
+            found = _pages(client, f"/fhir/CarePlan?_tag=urn:test|{tag}&_sort={sort}&_count={count}")
+            assert [e["resource"]["id"] for e in found] == [ids[i] for i in expected], (sort, count)
+
+
+def test_total_modes(client):
+    tag = unique("total")
+    _make(client, tag, ["1", "2", "3"])
+    url = f"/fhir/Patient?identifier=urn:tag|{tag}"
+    assert "total" not in client.get(url).json()  # _total=none is the default
+    assert client.get(url + "&_total=accurate&_count=1").json()["total"] == 3
+    assert client.get(url + "&_total=estimate").json()["total"] == 3  # all on the first page: counted, not guessed
+    estimate = client.get(url + "&_total=estimate&_count=1").json()["total"]
+    assert isinstance(estimate, int) and estimate >= 0  # the planner's guess on PostgreSQL
+    assert client.get(url + "&_summary=count").json()["total"] == 3
+    assert client.get(url + "&_total=sometimes").status_code == 400

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.conftest import bearer
 from tests.rest.helpers import patient, unique
 
 
@@ -19,12 +20,17 @@ def test_system_search_with_type(client):
     assert both["link"][0]["url"].startswith("http://testserver/fhir?")
 
 
-def test_compartment_shapes(client):
+def test_compartment_shapes(client, server):
     pat = client.post("/fhir/Patient", json=patient()).json()
     own = client.get(f"/fhir/Patient/{pat['id']}/Patient").json()
     assert [e["resource"]["id"] for e in own["entry"]] == [pat["id"]]
     assert client.get(f"/fhir/Patient/{pat['id']}/Observation").json().get("entry", []) == []
     assert client.get(f"/fhir/Patient/{pat['id']}/Unicorn").status_code == 404
     assert client.get(f"/fhir/Organization/{pat['id']}/Patient").status_code == 400
-    everything = client.get(f"/fhir/Patient/{pat['id']}/*").json()
+    clinician = bearer(server, "clinician", org="974589095")
+    everything = client.get(f"/fhir/Patient/{pat['id']}/*", headers=clinician).json()
     assert [e["resource"]["id"] for e in everything["entry"]] == [pat["id"]]
+    # the registry's administration also sees the audit trail of the patient's record
+    server.audit.flush()
+    audited = client.get(f"/fhir/Patient/{pat['id']}/*").json()
+    assert {e["resource"]["resourceType"] for e in audited["entry"]} == {"Patient", "AuditEvent"}

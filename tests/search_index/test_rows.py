@@ -9,10 +9,11 @@ from typing import Any
 import orjson
 
 from fhir_server.search.index import ResourceIndexer
+from fhir_server.search.index.date_spans import MULTI, OPEN_SPAN
 from fhir_server.search.index.rows import DATE_MAX, DATE_MIN, ReferenceRow, TokenRow
 from fhir_server.search.index.values import NUMBER_MAX, NUMBER_MIN
 from tests.paths import FIXTURES, requires_shared
-from tests.search_index.helpers import of
+from tests.search_index.helpers import hull, of
 
 V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 FNR = "urn:oid:2.16.578.1.12.4.1.4.1"
@@ -322,11 +323,17 @@ def test_reference_shapes(indexer: ResourceIndexer) -> None:
         rows = indexer.rows({"resourceType": "Observation", "subject": reference})
         return of(rows, "references", "subject")
 
-    absolute = "https://fhir.example.org/fhir/Patient/123"
-    assert subject({"reference": f"{absolute}/_history/2"}) == [
-        ReferenceRow("subject", "Patient", "123", absolute, "2")
-    ]
+    absolute = "https://fhir.example.org/fhir/Patient/123"  # another server's: never the local Patient/123
+    assert subject({"reference": f"{absolute}/_history/2"}) == [ReferenceRow("subject", "Patient", None, absolute, "2")]
     assert subject({"reference": "urn:uuid:0f6a"}) == [ReferenceRow("subject", None, None, "urn:uuid:0f6a")]
+    # this server's own absolute URLs are indexed as the relative reference they mean
+    own = ResourceIndexer(indexer.definitions, base_url="https://registry.example/fhir/")
+    rows = own.rows(
+        {"resourceType": "Observation", "subject": {"reference": "https://registry.example/fhir/Patient/9"}}
+    )
+    assert of(rows, "references", "subject") == [ReferenceRow("subject", "Patient", "9")]
+    rows = own.rows({"resourceType": "Observation", "subject": {"reference": absolute}})
+    assert of(rows, "references", "subject") == [ReferenceRow("subject", "Patient", None, absolute)]
     assert subject({"reference": "#contained"}) == [ReferenceRow("subject", None, None, "#contained")]
     assert subject({"reference": "https://x.org/not/a/fhir/url"}) == [
         ReferenceRow("subject", None, None, "https://x.org/not/a/fhir/url")
@@ -383,10 +390,14 @@ def test_number_range_money_and_timing(indexer: ResourceIndexer) -> None:
             ],
         }
     )
-    assert [(r.low, r.high) for r in of(rows, "dates", "activity-date")] == [
-        (datetime(2024, 3, 1), datetime(2024, 3, 2)),
-        (datetime(2024, 3, 8), datetime(2024, 3, 9)),
-        (DATE_MIN, datetime(2024, 7, 1)),
+    assert [(r.low, r.high, r.span, r.role) for r in of(rows, "dates", "activity-date")] == [
+        (datetime(2024, 3, 1), datetime(2024, 3, 2), 0, MULTI),
+        (datetime(2024, 3, 8), datetime(2024, 3, 9), 0, MULTI),
+        (DATE_MIN, datetime(2024, 7, 1), OPEN_SPAN, MULTI),
+    ]
+    # the sort key of several values: from the lowest low to the highest high
+    assert [(r.low, r.high, r.span, r.grp) for r in hull(rows, "activity-date")] == [
+        (DATE_MIN, datetime(2024, 7, 1), OPEN_SPAN, None)
     ]
 
 

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from fhir_server.definitions.registry import Definitions
+from fhir_server.search.index.date_spans import finish_dates
 from fhir_server.search.index.rows import (
     DateRow,
     NumberRow,
@@ -90,7 +91,8 @@ class Seed:
                 )
                 .returning(resource.c.rid)
             ).scalar_one()
-            for row in rows:
+            dates = finish_dates([row for row in rows if isinstance(row, DateRow)])  # as the indexer writes them
+            for row in [*(row for row in rows if not isinstance(row, DateRow)), *dates]:
                 conn.execute(_TABLES[type(row)].insert().values(rid=rid, resource_type=resource_type, **row._asdict()))
         return rid
 
@@ -98,6 +100,7 @@ class Seed:
         kw.setdefault("strict", True)
         kw.setdefault("base_url", BASE_URL)
         kw.setdefault("now", NOW)
+        kw.setdefault("dialect", self.server.db.dialect)
         return build_conditions(resource_type, list(params), self.registry, **kw)
 
     def ids(self, resource_type: str | None, params: Sequence[tuple[str, str]] | str, **kw: Any) -> set[str]:

@@ -4,6 +4,7 @@ Observations about the patients, a Questionnaire with responses referring to it 
 from __future__ import annotations
 
 from fhir_server.search.index.normalize import normalize_string
+from fhir_server.search.index.references import ReferenceParser
 from fhir_server.search.index.rows import ReferenceRow, StringRow, TokenRow, UriRow
 from tests.conftest import BASE_URL
 
@@ -45,13 +46,13 @@ def load(seed) -> None:
     s.add(  # this server's absolute URL
         "Observation",
         "obs2",
-        ReferenceRow("subject", "Patient", p2, f"{BASE_URL}/Patient/{p2}"),
+        _as_indexed("subject", f"{BASE_URL}/Patient/{p2}"),
         code("code", "1234"),
     )
     s.add(  # another server's Patient with the same id
         "Observation",
         "obs3",
-        ReferenceRow("subject", "Patient", p1, f"http://other.org/fhir/Patient/{p1}"),
+        _as_indexed("subject", f"http://other.org/fhir/Patient/{p1}"),
         code("code", "1234"),
     )
     s.add("Observation", "obs4", ReferenceRow("subject", None, None, None, None, FNR, "12345678901"))
@@ -75,3 +76,10 @@ def load(seed) -> None:
     )
     s.add("QuestionnaireResponse", "qr3", ReferenceRow("questionnaire", None, None, PROMS, "1.0"))
     s.add("List", "l1", s.ref("item", "Patient", "p1"), s.ref("item", "Observation", "obs2"))
+
+
+def _as_indexed(param: str, reference: str) -> ReferenceRow:
+    """The row the indexer writes for ``reference`` on this server (``BASE_URL``)."""
+    parts = ReferenceParser(frozenset({"Patient"}), BASE_URL).row_parts({"reference": reference})
+    assert parts is not None
+    return ReferenceRow(param, *parts)

@@ -179,3 +179,56 @@ def test_modifiers_other_than_missing_are_400(births):
         births.ids("Patient", "birthdate:exact=1980")
     with pytest.raises(FhirError):
         births.ids("Patient", "_lastUpdated:not=2020")
+
+
+def _meets(prefix: str, low: datetime, high: datetime, search: str) -> bool:
+    """The spec's range semantics for one stored value [low, high) — an oracle written apart from the SQL."""
+    vl, vh = date_range(search)
+    contained = vl <= low and high <= vh
+    return {
+        "eq": contained,
+        "ne": not contained,
+        "gt": high > vh,
+        "lt": low < vl,
+        "ge": high > vh or contained,
+        "le": low < vl or contained,
+        "sa": low >= vh,
+        "eb": high <= vl,
+    }[prefix]
+
+
+def test_repeated_date_parameter_against_an_oracle(seed):
+    """``date=geX&date=ltY``: a resource matches when every value given is met by one of its dates — the same
+    one (a single value, any width, open periods included) or different ones (several values)."""
+    import random
+
+    rng = random.Random(7)
+    texts = ["2024", "2024-05", "2024-05-03", "2024-05-03T10:00:00Z", "2024-06-30", "2023-12-31", "2025-01"]
+    values: dict[str, list[tuple[datetime, datetime]]] = {}
+    for n in range(60):
+        ranges = [date_range(rng.choice(texts)) for _ in range(rng.choice([1, 1, 2, 3]))]
+        if n % 10 == 0:
+            ranges.append((datetime(2024, 5, 1), DATE_MAX) if n % 20 else (DATE_MIN, datetime(2024, 5, 10)))
+        values[f"r{n}"] = ranges
+        seed.add("Encounter", f"r{n}", *(DateRow("date", low, high) for low, high in ranges))
+    prefixes = ["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb"]
+    searches = ["2024-05", "2024-05-03", "2024", "2024-05-03T10:00Z", "2024-07"]
+    for _ in range(40):
+        conditions = [(rng.choice(prefixes), rng.choice(searches)) for _ in range(rng.choice([2, 3]))]
+        expected = {
+            name
+            for name, ranges in values.items()
+            if all(any(_meets(p, low, high, s) for low, high in ranges) for p, s in conditions)
+        }
+        found = seed.ids("Encounter", [("date", p + s) for p, s in conditions])
+        assert found == expected, conditions
+
+
+def test_fractions_of_a_second_are_read_as_written():
+    """Six digits are microseconds exactly (a float would turn .254783 into .254782)."""
+    from fhir_server.search.dates import parse_date_range
+
+    for text, micros in [(".254783", 254783), (".1", 100000), (".000001", 1), (".2547839", 254783)]:
+        found = parse_date_range(f"2026-11-23T16:09:40{text}Z", "_at")
+        assert found.low.microsecond == micros, text
+        assert found.high > found.low

@@ -103,6 +103,15 @@ def test_chain_with_type(data):
 def test_chain_through_a_single_target_type(data):
     assert data.ids("Observation", "patient:Patient.name=kari") == {"obs1"}
     assert data.ids("Appointment", "patient.name=kari") == {"a1"}  # p3 is deleted
+    # a shared parameter (patient: Patient or Group) narrowed to what the element on this type can refer to
+    assert data.ids("Observation", "patient.name=kari") == {"obs1"}
+
+
+def test_shared_parameters_are_narrowed_per_type(registry):
+    assert registry.get("EpisodeOfCare", "patient").targets == ("Patient",)  # EpisodeOfCare.patient
+    assert registry.get("Condition", "patient").targets == ("Patient",)  # subject.where(resolve() is Patient)
+    assert set(registry.get("Observation", "subject").targets) == {"Patient", "Group", "Device", "Location"}
+    assert registry.get(None, "_id") is not None
 
 
 def test_ambiguous_chain_asks_for_the_type(data):

@@ -98,6 +98,31 @@ def _resource_entry(ctx: Context, resource_type: str) -> dict[str, Any]:
     }
 
 
+def _security(ctx: Context) -> dict[str, Any]:
+    settings = ctx.server.settings
+    issuer = "the development issuer (ryggrad token)" if settings.auth == "dev" else settings.auth_issuer
+    bearer = "DPoP-bound tokens (RFC 9449)" + (
+        " or plain Bearer tokens" if ctx.server.authenticator.accept_bearer else ""
+    )
+    return {
+        "cors": False,
+        "service": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                        "code": "SMART-on-FHIR",
+                    },
+                    {"system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "OAuth"},
+                ]
+            }
+        ],
+        "description": f"OAuth2 access tokens (JWT) from {issuer}, audience {settings.auth_audience}: {bearer}. "
+        "Scopes: SMART v2 (system/Appointment.cu, user/*.rs, patient/QuestionnaireResponse.cru), the v1 .read/.write "
+        "forms and nhn:ryggrad/<SMART scope>. Only this CapabilityStatement is served without a token.",
+    }
+
+
 def capability_statement(ctx: Context) -> dict[str, Any]:
     return {
         "resourceType": "CapabilityStatement",
@@ -117,9 +142,11 @@ def capability_statement(ctx: Context) -> dict[str, Any]:
                 "Unknown parameters are ignored and reported in the searchset's OperationOutcome; Prefer: "
                 "handling=strict makes them an error. Result controls: _count, _sort (any parameter, -desc), "
                 "_include/_revinclude (:iterate, *), _summary, _elements, _total (none by default; estimate "
-                "is counted like accurate). Paging links are sealed keyset cursors. _list=<List id> is supported. "
+                "is the database planner's estimate on PostgreSQL). Paging links are sealed keyset cursors. "
+                "_list=<List id> is supported. "
                 "Not supported: _contained, _text, _content, _filter, _query, token :above/:below "
                 "(subsumption).",
+                "security": _security(ctx),
                 "resource": [_resource_entry(ctx, t) for t in sorted(ctx.server.resource_types)],
                 "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
             }

@@ -26,6 +26,8 @@ def history(
     conditions: list[ColumnElement[bool]] = []
     if resource_type:
         conditions.append(h.resource_type == resource_type)
+    elif ctx.hidden_types:
+        conditions.append(h.resource_type.not_in(sorted(ctx.hidden_types)))
     if resource_id:
         conditions.append(h.id == resource_id)
     settings = ctx.server.settings

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, or_
 
+from fhir_server.auth import patient_scope
 from fhir_server.errors import bad_request, not_found, operation_outcome
 from fhir_server.rest.bundles import bundle, page_url
 from fhir_server.rest.context import Context
@@ -34,7 +35,7 @@ def search_compartment(
     """``Patient/123/Observation`` (or ``Patient/123/*``): a search limited to one patient's compartment."""
     compartments = ctx.server.compartments
     if resource_type == "*":
-        types = compartments.resource_types(compartment_type)
+        types = [t for t in compartments.resource_types(compartment_type) if t not in ctx.hidden_types]
         scope = [or_(*[compartments.condition(compartment_type, owner_id, t) for t in types])]
         return _search(ctx, req, None, f"{compartment_type}/{owner_id}/*", scope)
     if resource_type not in ctx.server.resource_types:
@@ -54,6 +55,8 @@ def search_system(ctx: Context, req: FhirRequest) -> FhirResponse:
         raise bad_request(f"_type names unknown resource types: {', '.join(unknown)}", "_type")
     if types:
         scope.append(resource.c.resource_type.in_(types))
+    elif ctx.hidden_types:
+        scope.append(resource.c.resource_type.not_in(sorted(ctx.hidden_types)))
     query = [(k, v) for k, v in req.query if k != "_type"]
     echoed = [("_type", ",".join(types))] if types else []
     return _search(ctx, FhirRequest(req.method, req.path, query, req.headers), None, "", scope, echoed)
@@ -78,7 +81,11 @@ def _search(
     plan = server.search_plan(resource_type, matching, strict=_strict(req))
     param_types = server.param_types(resource_type) if resource_type else {}
     conditions = [*plan.conditions, *scope]
-    outcome = run_search(ctx.conn, resource_type, conditions, controls, param_types, cursor, settings.base_url)
+    if ctx.is_patient and resource_type is not None:  # only the patient's own rows, in the query itself
+        own = patient_scope.condition(resource_type, ctx.patient_ids())
+        if own is not None:
+            conditions.append(own)
+    outcome = run_search(ctx.conn, resource_type, conditions, controls, param_types, cursor, ctx.hidden_types)
 
     state = [*(echoed or []), *plan.used, *controls.echoed, ("_count", str(controls.count))]
     if req.method == "GET" and not page_token:

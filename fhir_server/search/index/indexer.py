@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from fhir_server.definitions.registry import Definitions
+from fhir_server.search.index.date_spans import finish_dates
 from fhir_server.search.index.emit import EmitterTable
 from fhir_server.search.index.model import TypeModel
 from fhir_server.search.index.plan import FALLBACK, ParamStatus, PlanBuilder, TypePlan
@@ -24,10 +25,11 @@ from fhir_server.search.index.rows import IndexRows
 class ResourceIndexer:
     """Extracts ``IndexRows`` from resources as the SearchParameters of ``definitions`` define them."""
 
-    def __init__(self, definitions: Definitions, *, fallback: bool = True) -> None:
+    def __init__(self, definitions: Definitions, *, fallback: bool = True, base_url: str | None = None) -> None:
+        """``base_url``: this server's base, whose absolute URLs are indexed as local (relative) references."""
         self.definitions = definitions
         self.model = TypeModel(definitions)
-        self.parser = ReferenceParser(definitions.resource_types)
+        self.parser = ReferenceParser(definitions.resource_types, base_url)
         self.emitters = EmitterTable(self.parser)
         self._builder = PlanBuilder(definitions, self.model, self.emitters, fallback)
         self._plans: dict[str, TypePlan] = {}
@@ -50,6 +52,8 @@ class ResourceIndexer:
                     extract(value, resource, rows)
         for extract_root in plan.root:
             extract_root(resource, rows)
+        if rows.dates:
+            rows.dates = finish_dates(rows.dates)
         return rows
 
     def plan(self, resource_type: str) -> TypePlan:

@@ -1,8 +1,9 @@
 """Reference strings → (target type, target id, url, version), as the reference index stores them.
 
 - ``Patient/123`` → (Patient, 123, None, None); ``Patient/123/_history/2`` → version 2.
-- ``https://host/fhir/Patient/123`` → (Patient, 123, the URL, None): split whenever the last two segments are a
-  resource type and an id, the URL kept so the query side can tell this server's URLs from others.
+- this server's own absolute URLs (``<base>/Patient/123``) → as if relative: (Patient, 123, None, None), so a
+  search for ``Patient/123`` is one index lookup, whichever form the resource used.
+- another server's ``https://host/fhir/Patient/123`` → (Patient, None, the URL, None): never the local Patient/123.
 - ``urn:uuid:…``, ``#contained``, ``Patient?identifier=…`` and other URLs → (None, None, the string, None).
 - canonical ``url|version`` → url and version (never split into type/id: canonicals match by URL).
 """
@@ -32,8 +33,10 @@ def parse_canonical(value: str) -> tuple[str, str | None]:
 class ReferenceParser:
     """Parses literal references against the known resource types (results cached)."""
 
-    def __init__(self, resource_types: frozenset[str]) -> None:
+    def __init__(self, resource_types: frozenset[str], base_url: str | None = None) -> None:
+        """``base_url``: this server's base; references under it are local (None: every absolute URL is foreign)."""
         self.resource_types = resource_types
+        self.own_prefix = base_url.rstrip("/") + "/" if base_url else None
         self._cache: dict[str, ReferenceParts] = {}
 
     def parse(self, reference: str) -> ReferenceParts:
@@ -48,14 +51,19 @@ class ReferenceParser:
     def _parse(self, reference: str) -> ReferenceParts:
         if reference.startswith("#") or "/" not in reference or "?" in reference:
             return None, None, reference, None
+        if self.own_prefix is not None and reference.startswith(self.own_prefix):
+            relative = reference[len(self.own_prefix) :]
+            if "://" not in relative:
+                return self._parse(relative)
         segments = reference.split("/")
         version = None
         if len(segments) >= 4 and segments[-2] == "_history":
             version = segments[-1][:MAX_ID] or None
             segments = segments[:-2]
         if len(segments) >= 2 and segments[-2] in self.resource_types and _ID.fullmatch(segments[-1]):
-            url = None if len(segments) == 2 else "/".join(segments)
-            return segments[-2], segments[-1], url, version
+            if len(segments) == 2:
+                return segments[-2], segments[-1], None, version
+            return segments[-2], None, "/".join(segments), version  # another server's resource
         return None, None, reference, None
 
     def row_parts(self, value: Any) -> RowParts | None:

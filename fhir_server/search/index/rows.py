@@ -47,6 +47,8 @@ class DateRow(NamedTuple):
     low: datetime  # naive UTC, inclusive; open start = DATE_MIN
     high: datetime  # exclusive; open end = DATE_MAX
     grp: int | None = None
+    span: int = 0  # width class and role: set by ``date_spans.finish_dates`` when the rows are complete
+    role: int = 0
 
 
 class NumberRow(NamedTuple):

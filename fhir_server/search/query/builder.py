@@ -26,7 +26,7 @@ from fhir_server.errors import Issue, bad_request
 from fhir_server.search.query import composite, date, has, number, quantity, reference, special, string, token, uri
 from fhir_server.search.query.context import MAX_DEPTH, QueryContext, Target, UnknownParameter
 from fhir_server.search.query.parameters import ParamName, parse_missing, parse_name, split_or
-from fhir_server.search.query.registry import SearchParameterRegistry
+from fhir_server.search.query.registry import SearchParam, SearchParameterRegistry
 from fhir_server.search.query.sql import TYPE_TABLES, has_no_row, index_rids
 from fhir_server.storage.schema import resource
 
@@ -99,9 +99,11 @@ class SearchPlan:
 
 
 class _Builder:
-    def __init__(self, registry: SearchParameterRegistry, base_url: str | None, now: datetime) -> None:
+    def __init__(
+        self, registry: SearchParameterRegistry, base_url: str | None, now: datetime, dialect: str | None
+    ) -> None:
         self.registry = registry
-        self.ctx = QueryContext(registry, base_url.rstrip("/") if base_url else None, now, self.resolve)
+        self.ctx = QueryContext(registry, base_url.rstrip("/") if base_url else None, now, self.resolve, dialect)
 
     def resolve(self, resource_type: str | None, name: ParamName, value: str, depth: int) -> ColumnElement[bool]:
         """The condition for one parameter (a chain or ``_has`` recursing here) on ``resource_type`` rows."""
@@ -139,6 +141,28 @@ class _Builder:
         return resource.c.rid.in_(index_rids(table, target.resource_type, param))
 
 
+@dataclass
+class _DateGroup:
+    param: SearchParam
+    values: list[str] = field(default_factory=list)
+    answered: bool = False
+
+
+def _date_groups(
+    resource_type: str | None, params: Sequence[tuple[str, str]], registry: SearchParameterRegistry
+) -> dict[str, _DateGroup]:
+    """Date parameters given more than once, each time one value and no modifier, by name: answered together by
+    ``date.group_condition`` (a resource with one value must meet them all with that value)."""
+    found: dict[str, _DateGroup] = {}
+    for name, value in params:
+        if ":" in name or "." in name or name in special.SPECIAL or len(split_or(value)) != 1:
+            continue
+        param = registry.get(resource_type, name)
+        if param is not None and param.supported and param.type == "date":
+            found.setdefault(name, _DateGroup(param)).values.append(value)
+    return {name: group for name, group in found.items() if len(group.values) > 1}
+
+
 def build_conditions(
     resource_type: str | None,
     params: Sequence[tuple[str, str]],
@@ -147,25 +171,36 @@ def build_conditions(
     strict: bool,
     base_url: str | None = None,
     now: datetime | None = None,
+    dialect: str | None = None,
 ) -> SearchPlan:
     """Turn ``params`` (name, value pairs as received) into a ``SearchPlan`` for ``resource_type``.
 
     ``resource_type`` None: a search across all types (only the common parameters apply). ``base_url``: this
     server's base, so references written as its absolute URLs match their relative form. ``now``: naive UTC, the
-    reference point of ``ap`` on dates (default: the current time).
+    reference point of ``ap`` on dates (default: the current time). ``dialect``: the database's name, where the
+    best shape of a condition differs (``_has`` on PostgreSQL).
     """
     moment = now or datetime.now(UTC).replace(tzinfo=None)
-    builder = _Builder(registry, base_url, moment)
+    builder = _Builder(registry, base_url, moment, dialect)
     plan = SearchPlan(resource_type)
     if resource_type is not None:
         plan.conditions.append(resource.c.resource_type == resource_type)
     plan.conditions.append(not_(resource.c.deleted))
+    groups = _date_groups(resource_type, params, registry)
     for name, value in params:
         if name.split(":", 1)[0] in CONTROL_PARAMETERS:
             plan.controls.append((name, value))
             continue
         try:
-            condition = builder.resolve(resource_type, parse_name(name), value, 0)
+            if name in groups:
+                group = groups[name]
+                if group.answered:
+                    plan.used.append((name, value))
+                    continue
+                group.answered = True
+                condition = date.group_condition(builder.ctx, Target(resource_type, group.param, name), group.values)
+            else:
+                condition = builder.resolve(resource_type, parse_name(name), value, 0)
         except _EmptyValue:
             continue
         except UnknownParameter as exc:

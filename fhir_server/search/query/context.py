@@ -45,3 +45,4 @@ class QueryContext:
     base_url: str | None  # this server's base (no trailing slash): its absolute references are local
     now: datetime  # naive UTC, for ``ap`` on dates
     resolve: Resolver
+    dialect: str | None = None  # the database's, where the best shape of a condition differs

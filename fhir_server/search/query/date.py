@@ -11,6 +11,10 @@ indexed range [tl, th):
 - ap: overlaps the search range widened by 10 % of the gap between now and the date.
 
 ``point_clause`` is the same over an instant column (``_lastUpdated``: [t, t + ε)).
+
+Repeating a date parameter (``date=ge2024-05-01&date=lt2024-05-08``) ANDs its values; ``group_condition`` answers
+them together: a resource with one value matches when that value meets them all (one row, a window on ``low``
+per width class, see ``search/index/date_spans.py``), a resource with several when each is met by some value.
 """
 
 from __future__ import annotations
@@ -18,15 +22,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, and_, or_
+from sqlalchemy import ColumnElement, FromClause, and_, or_, union
 
 from fhir_server.errors import FhirError, bad_request
 from fhir_server.search.dates import DateRange, parse_date_range
+from fhir_server.search.index.date_spans import HULL, MULTI, OPEN_SPAN, SPAN_LIMITS, VALUE
 from fhir_server.search.index.rows import DATE_MAX, DATE_MIN
 from fhir_server.search.query.context import QueryContext, Target
 from fhir_server.search.query.parameters import split_prefix, unescape
-from fhir_server.search.query.sql import any_of, has_row
-from fhir_server.storage.schema import search_date
+from fhir_server.search.query.sql import all_of, any_of, has_row, index_rids
+from fhir_server.storage.schema import resource, search_date
 
 
 def parse_date(raw: str, name: str) -> tuple[str, DateRange]:
@@ -59,7 +64,7 @@ def range_clause(
     vl, vh = rng.low, rng.high
     within = and_(low >= vl, high <= vh)
     if prefix == "eq":
-        return within
+        return and_(within, low < vh)  # low < vh follows (low < high): it bounds the index range on low
     if prefix == "ne":
         return or_(low < vl, high > vh)
     if prefix == "gt":
@@ -105,5 +110,81 @@ def row_clause(table: FromClause, raw: str, name: str, now: datetime) -> ColumnE
 def condition(ctx: QueryContext, target: Target, modifier: str | None, values: list[str]) -> ColumnElement[bool]:
     if modifier is not None:
         raise bad_request(f"'{target.name}': a date parameter takes only :missing, not :{modifier}", target.name)
-    clause = any_of(row_clause(search_date, v, target.name, ctx.now) for v in values)
+    if len(values) == 1:
+        return group_condition(ctx, target, values)
+    clause = any_of(_value_clause(search_date, v, target.name, ctx.now) for v in values)
     return has_row(search_date, target.resource_type, target.code, clause)
+
+
+def _value_clause(table: FromClause, raw: str, name: str, now: datetime) -> ColumnElement[bool]:
+    """``row_clause`` for rows of ``search_date``: ``ap`` leaves hull rows out (the others may match them)."""
+    prefix, rng = parse_date(raw, name)
+    clause = range_clause(prefix, table.c.low, table.c.high, rng, now)
+    return and_(clause, table.c.role != HULL) if prefix == "ap" else clause
+
+
+Bounds = tuple[datetime | None, datetime | None, datetime | None]
+
+
+def _bounds(prefix: str, rng: DateRange, now: datetime) -> Bounds:
+    """What a value implies of a matching row: (lowest low, lowest high, highest low), None where it says nothing."""
+    vl, vh = rng.low, rng.high
+    if prefix == "eq":
+        return vl, None, vh
+    if prefix == "gt":
+        return None, vh, None
+    if prefix == "ge":
+        return None, vl, None
+    if prefix == "lt":
+        return None, None, vl
+    if prefix == "le":
+        return None, None, vh
+    if prefix == "sa":
+        return vh, None, None
+    if prefix == "eb":
+        return None, None, vl
+    if prefix == "ap":
+        margin = approximation(rng, now)
+        return None, _shift(vl, -margin), _shift(vh, margin)
+    return None, None, None  # ne
+
+
+def _windowed(clauses: list[ColumnElement[bool]], bounds: list[Bounds]) -> list[ColumnElement[bool]]:
+    """The same-row conjunction of ``clauses``, one alternative per width class, each with a window on ``low``
+    (the lowest high minus the class's widest range) that the ``(…, role, span, low)`` index answers; one
+    alternative without windows when the values bound only one end."""
+    low_min = max((b[0] for b in bounds if b[0] is not None), default=None)
+    high_min = max((b[1] for b in bounds if b[1] is not None), default=None)
+    low_max = min((b[2] for b in bounds if b[2] is not None), default=None)
+    conjunction = all_of(clauses)
+    if low_max is None or low_min is not None or high_min is None:
+        return [conjunction]  # nothing to window, or the values bound low from both sides already (eq, sa)
+    alternatives = []
+    for span in range(OPEN_SPAN + 1):
+        floors = [low_min] if low_min is not None else []
+        if high_min is not None and span < OPEN_SPAN:
+            floors.append(_shift(high_min, -SPAN_LIMITS[span]))
+        window = [search_date.c.span == span, search_date.c.low <= low_max]
+        if floors:
+            window.append(search_date.c.low >= max(floors))
+        alternatives.append(and_(*window, conjunction))
+    return alternatives
+
+
+def group_condition(ctx: QueryContext, target: Target, raws: list[str]) -> ColumnElement[bool]:
+    """The AND of single values (no commas) of one date parameter."""
+    parsed = [parse_date(raw, target.name) for raw in raws]
+    table, rt, code = search_date, target.resource_type, target.code
+    clauses = [range_clause(prefix, table.c.low, table.c.high, rng, ctx.now) for prefix, rng in parsed]
+    bounds = [_bounds(prefix, rng, ctx.now) for prefix, rng in parsed]
+    if len(parsed) == 1:
+        role = [table.c.role != HULL] if parsed[0][0] == "ap" else []
+        selects = [index_rids(table, rt, code, *role, alt) for alt in _windowed(clauses, bounds)]
+        return resource.c.rid.in_(union(*selects) if len(selects) > 1 else selects[0])
+    single = [index_rids(table, rt, code, table.c.role == VALUE, alt) for alt in _windowed(clauses, bounds)]
+    several = index_rids(table, rt, code, table.c.role == MULTI, clauses[0])
+    for prefix, rng in parsed[1:]:  # nested IN, not INTERSECT: SQLite takes no compound inside a compound
+        other = search_date.alias()
+        clause = range_clause(prefix, other.c.low, other.c.high, rng, ctx.now)
+        several = several.where(table.c.rid.in_(index_rids(other, rt, code, other.c.role == MULTI, clause)))
+    return resource.c.rid.in_(union(*single, several))

@@ -8,8 +8,7 @@ from sqlalchemy import ColumnElement, union
 from fhir_server.errors import bad_request
 from fhir_server.search.query.context import QueryContext, UnknownParameter
 from fhir_server.search.query.parameters import HasLink
-from fhir_server.search.query.reference import local_url
-from fhir_server.search.query.sql import index_rids, live_resources, member_of
+from fhir_server.search.query.sql import index_rids, live_resources, live_rids, member_of
 from fhir_server.storage.schema import resource, search_reference, search_uri
 
 
@@ -29,19 +28,23 @@ def condition(
     if param.targets and resource_type not in param.targets and "Resource" not in param.targets:
         raise bad_request(f"'{name}': {source}.{link.reference} does not refer to {resource_type}", name)
     inner = ctx.resolve(source, link.inner, value, depth + 1)
-    sources = live_resources(source, inner)
+    sources = live_rids(inner)  # the index rows' rids as they are, when the inner condition is one set of them
+    if sources is None:
+        sources = live_resources(source, inner)
     ref = search_reference
-    targets = index_rids(
-        ref, source, link.reference, member_of(ref.c.rid, sources), ref.c.target_type == resource_type
-    ).where(local_url(ctx, ref, None, None))
-    by_id = resource.c.id.in_(targets.with_only_columns(ref.c.target_id))
+    targets = index_rids(ref, source, link.reference, member_of(ref.c.rid, sources), ref.c.target_type == resource_type)
+    target_ids = targets.with_only_columns(ref.c.target_id)
+    by_id_rids = live_resources(resource_type, member_of(resource.c.id, target_ids))
     url_param = ctx.registry.get(resource_type, "url")
     if url_param is None or url_param.type != "uri" or not url_param.supported:
-        return by_id
+        if ctx.dialect == "postgresql":
+            # the targets' rids, looked up by id once: on ``resource.id IN …`` PostgreSQL may walk every resource
+            # in rid order testing each, expecting the page to fill quickly
+            return resource.c.rid.in_(by_id_rids)
+        return resource.c.id.in_(target_ids)  # one nesting level less: SQLite's parser stack is shallow
     # canonical resources are also referred to by their url
     urls = index_rids(ref, source, link.reference, member_of(ref.c.rid, sources), ref.c.url.is_not(None))
     by_url = index_rids(
         search_uri, resource_type, "url", member_of(search_uri.c.value, urls.with_only_columns(ref.c.url))
     )
-    by_id_rids = live_resources(resource_type, resource.c.id.in_(targets.with_only_columns(ref.c.target_id)))
     return resource.c.rid.in_(union(by_id_rids, by_url))

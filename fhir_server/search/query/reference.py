@@ -11,9 +11,8 @@ local search (``Patient/123``) matches rows with no URL or with this server's UR
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, and_, literal, or_, select, true, union
+from sqlalchemy import ColumnElement, FromClause, and_, select, union
 
 from fhir_server.errors import bad_request
 from fhir_server.search.query.context import QueryContext, Target
@@ -28,18 +27,6 @@ MAX_URI = 1000
 
 def _is_absolute(value: str) -> bool:
     return "://" in value or value.startswith(("urn:", "#"))
-
-
-def local_url(
-    ctx: QueryContext, table: FromClause, target_type: str | None, target_id: str | None
-) -> ColumnElement[bool]:
-    """The row is a reference to this server: no URL kept, or this server's URL for the same type and id."""
-    if ctx.base_url is None:
-        return true()  # cannot tell: accept any
-    own: Any = literal(ctx.base_url + "/")
-    own = own + (target_type if target_type is not None else table.c.target_type)
-    own = own + ("/" + target_id if target_id is not None else "/" + table.c.target_id)
-    return or_(table.c.url.is_(None), table.c.url == own)
 
 
 def check_type(ctx: QueryContext, target: Target, type_name: str) -> str:
@@ -80,8 +67,7 @@ def _relative_clause(
         clauses.append(table.c.target_type == found_type)
     if version is not None:
         clauses.append(table.c.version == version)
-    clauses.append(local_url(ctx, table, found_type, found_id))
-    return and_(*clauses)
+    return and_(*clauses)  # only local references have a target_id (search/index/references.py)
 
 
 def row_clause(
@@ -141,7 +127,6 @@ def references_to(
     ref = search_reference
     ids = live_resources(target_type, matches, column="id")
     by_id = index_rids(ref, source_type, code, member_of(ref.c.target_id, ids), ref.c.target_type == target_type)
-    by_id = by_id.where(local_url(ctx, ref, None, None))
     url_param = ctx.registry.get(target_type, "url")
     if url_param is None or url_param.type != "uri" or not url_param.supported:
         return resource.c.rid.in_(by_id)

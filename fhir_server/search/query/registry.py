@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,6 +13,9 @@ from fhir_server.definitions.registry import Definitions
 
 #: Parameter types this query builder can search (``special`` and type-less parameters cannot be).
 SEARCHABLE_TYPES = frozenset({"string", "token", "reference", "date", "number", "quantity", "uri", "composite"})
+_PATH = re.compile(r"[A-Za-z][A-Za-z0-9]*(\.[a-z][A-Za-z0-9]*)+")
+_RESOLVE_IS = re.compile(r"([A-Za-z][A-Za-z0-9]*(?:\.[a-z][A-Za-z0-9]*)+)\.where\(resolve\(\) is ([A-Z][A-Za-z]+)\)")
+
 #: Parameters answered from the ``resource`` table itself, whatever their definition says.
 RESOURCE_COLUMNS = frozenset({"_id", "_lastUpdated"})
 
@@ -70,10 +74,41 @@ class SearchParameterRegistry:
         found = self._by_type.get(key)
         if found is None:
             params = {p.code: p for p in map(_as_param, self.definitions.search_parameters(key))}
+            if resource_type is not None:
+                params = {code: self._narrowed(resource_type, p) for code, p in params.items()}
             found = MappingProxyType(params)
             with self._lock:
                 self._by_type[key] = found
         return found
+
+    def _narrowed(self, resource_type: str, param: SearchParam) -> SearchParam:
+        """A shared reference parameter's targets on one type: ``patient`` lists Patient and Group for all the
+        types it serves, but ``EpisodeOfCare.patient`` can only be a Patient — so a chain needs no ``:Patient``.
+        Narrowed only where every part of the expression for this type is a plain element path."""
+        if param.type != "reference" or len(param.targets) < 2 or not param.expression:
+            return param
+        parts = [part.strip() for part in param.expression.split("|")]
+        mine = [part for part in parts if part.startswith(resource_type + ".")]
+        if not mine or any(not _PATH.fullmatch(part) and not _RESOLVE_IS.fullmatch(part) for part in mine):
+            return param
+        definition = self.definitions.structure_definition(resource_type) or {}
+        elements = {e.get("path"): e for e in (definition.get("snapshot") or {}).get("element", [])}
+        found: set[str] = set()
+        for path in mine:
+            resolved = _RESOLVE_IS.fullmatch(path)
+            if resolved:  # Condition.subject.where(resolve() is Patient)
+                found.add(resolved.group(2))
+                continue
+            element = elements.get(path)
+            if element is None:
+                return param
+            for kind in element.get("type") or ():
+                for profile in kind.get("targetProfile") or ():
+                    found.add(str(profile).rsplit("/", 1)[-1])
+        narrowed = tuple(t for t in param.targets if t in found)
+        if not narrowed or "Resource" in found:
+            return param
+        return SearchParam(param.code, param.type, param.url, param.expression, narrowed, param.components)
 
     def get(self, resource_type: str | None, code: str) -> SearchParam | None:
         return self.parameters(resource_type).get(code)

@@ -27,7 +27,8 @@ from sqlalchemy import Boolean, ColumnElement, FromClause, Select, and_, exists,
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import BooleanClauseList, Grouping
+from sqlalchemy.sql.elements import AsBoolean, BinaryExpression, BindParameter, BooleanClauseList, Grouping
+from sqlalchemy.sql.selectable import CompoundSelect, ScalarSelect
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from fhir_server.storage.schema import (
@@ -175,3 +176,59 @@ def starts_with(column: ColumnElement[Any], prefix: str) -> ColumnElement[bool]:
         return column.is_not(None)
     upper = successor(prefix)
     return and_(column >= prefix, column < upper) if upper is not None else column >= prefix
+
+
+_INDEX_TABLE_NAMES = frozenset(table.name for table in TYPE_TABLES.values())  # type: ignore[attr-defined]
+
+
+def rid_source(condition: ColumnElement[bool]) -> Select[Any] | CompoundSelect | None:
+    """The subquery of ``resource.rid IN (subquery)``, or None for a condition of another shape."""
+    if not isinstance(condition, BinaryExpression) or condition.operator is not operators.in_op:
+        return None
+    if condition.left is not resource.c.rid:
+        return None
+    right: Any = condition.right
+    while isinstance(right, Grouping | ScalarSelect):
+        right = right.element
+    return right if isinstance(right, Select | CompoundSelect) else None
+
+
+def _live_of_type(select_: Select[Any]) -> str | None:
+    """The type of a ``live_resources`` statement (``resource`` only, ``resource_type = :t AND NOT deleted``)."""
+    froms = select_.get_final_froms()
+    if len(froms) != 1 or froms[0] is not resource or select_.whereclause is None:
+        return None
+    where: Any = select_.whereclause
+    terms = (
+        list(where.clauses) if isinstance(where, BooleanClauseList) and where.operator is operators.and_ else [where]
+    )
+    if not any(isinstance(t, AsBoolean) and t.element is resource.c.deleted for t in terms):
+        return None
+    for term in terms:
+        if (
+            isinstance(term, BinaryExpression)
+            and term.left is resource.c.resource_type
+            and term.operator is operators.eq
+            and isinstance(term.right, BindParameter)
+        ):
+            return str(term.right.value)
+    return None
+
+
+def implies_live(source: Select[Any] | CompoundSelect, resource_type: str | None = None) -> bool:
+    """Whether every rid ``source`` gives is a live resource (of ``resource_type``, where given): rows of index
+    tables (which exist for live resources only, under their own type), or ``live_resources`` of that type."""
+    if isinstance(source, CompoundSelect):
+        return all(implies_live(part, resource_type) for part in source.selects)  # type: ignore[arg-type]
+    live_type = _live_of_type(source)
+    if live_type is not None:
+        return resource_type is None or live_type == resource_type
+    froms = source.get_final_froms()
+    return bool(froms) and all(getattr(f, "name", None) in _INDEX_TABLE_NAMES for f in froms)
+
+
+def live_rids(condition: ColumnElement[bool]) -> Select[Any] | CompoundSelect | None:
+    """The rid set of ``resource.rid IN (…)`` when its rids are all live resources (index rows or
+    ``live_resources``), else None: such a set needs no second look at ``resource``."""
+    source = rid_source(condition)
+    return source if source is not None and implies_live(source) else None

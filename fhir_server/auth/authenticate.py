@@ -1,0 +1,75 @@
+"""The HTTP side: ``Authorization: DPoP <token>`` with a ``DPoP`` proof header (or, where allowed,
+``Authorization: Bearer <token>``) → a ``Principal``; anything else → 401 with ``WWW-Authenticate``."""
+
+from __future__ import annotations
+
+from fhir_server.auth.dpop import verify_proof
+from fhir_server.auth.principal import Principal, UnknownRole, principal_from_claims
+from fhir_server.auth.replay import ReplayCache
+from fhir_server.auth.tokens import ALGORITHMS, InvalidToken, TokenVerifier
+from fhir_server.errors import FhirError, Issue
+from fhir_server.settings import Settings
+
+
+class Authenticator:
+    def __init__(self, settings: Settings, verifier: TokenVerifier, replay: ReplayCache) -> None:
+        self.settings = settings
+        self.verifier = verifier
+        self.replay = replay
+        self.accept_bearer = settings.auth == "dev" or settings.auth_accept_bearer
+        self.public_base = settings.base_url.rstrip("/")
+
+    def challenge(self, error: str | None = None, description: str | None = None) -> str:
+        """The ``WWW-Authenticate`` value: the schemes accepted, with the error where there is one."""
+        detail = ""
+        if error:
+            detail = f', error="{error}"' + (f', error_description="{description}"' if description else "")
+        schemes = [f'DPoP algs="{" ".join(ALGORITHMS)}"{detail}']
+        if self.accept_bearer:
+            schemes.append(f'Bearer realm="ryggrad"{detail}')
+        return ", ".join(schemes)
+
+    def unauthorized(self, description: str, error: str | None = "invalid_token") -> FhirError:
+        challenge = self.challenge(error, description.replace('"', "'"))
+        return FhirError(
+            401, [Issue("login", f"Authentication failed: {description}")], {"WWW-Authenticate": challenge}
+        )
+
+    def authenticate(self, method: str, path: str, headers: dict[str, str]) -> Principal:
+        """``path``: relative to the FHIR base (for the DPoP proof's ``htu``); ``headers``: lower-case names."""
+        authorization = headers.get("authorization", "")
+        scheme, _, token = authorization.partition(" ")
+        scheme, token = scheme.lower(), token.strip()
+        if not authorization or not token:
+            raise self.unauthorized("an access token is required", error=None)
+        if scheme not in ("dpop", "bearer"):
+            raise self.unauthorized(f"the {scheme!r} authorization scheme is not accepted")
+        try:
+            claims = self.verifier.verify(token)
+            bound = (claims.get("cnf") or {}).get("jkt") if isinstance(claims.get("cnf"), dict) else None
+            if scheme == "bearer":
+                if bound:
+                    raise InvalidToken("a DPoP-bound token must be sent with the DPoP scheme and a proof")
+                if not self.accept_bearer:
+                    raise InvalidToken("only DPoP-bound tokens are accepted")
+            else:
+                if not bound:
+                    raise InvalidToken("the token is not bound to a key (no cnf.jkt)")
+                proof = headers.get("dpop")
+                if not proof or "," in proof:
+                    raise InvalidToken("one DPoP proof header is required")
+                verify_proof(
+                    proof,
+                    method=method,
+                    url=f"{self.public_base}/{path.lstrip('/')}".rstrip("/"),
+                    access_token=token,
+                    jkt=str(bound),
+                    replay=self.replay,
+                    leeway_s=self.settings.auth_leeway_s,
+                )
+        except InvalidToken as exc:
+            raise self.unauthorized(str(exc)) from exc
+        try:
+            return principal_from_claims(claims, self.settings.auth_role_claim)
+        except UnknownRole as exc:
+            raise FhirError(403, [Issue("forbidden", f"Access denied: {exc}")]) from exc

@@ -1,0 +1,109 @@
+"""What a patient (role ``patient``, identified by FNR/DNR in the token's ``pid``) may see and write: their own
+Patient resource, their Tasks, QuestionnaireResponses and Consents — found through the references that make them
+theirs — and the Questionnaires everybody may read. Nothing else, through any interaction.
+
+Searches get the restriction as one more condition in the database query (so totals and paging never count
+anyone else's data); reads answer 404 for what is not the patient's; a write must be about the patient (the
+references of the new content, as the search index extracts them, point at their own Patient).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, or_, select
+
+from fhir_server.errors import FhirError, Issue, not_found
+from fhir_server.norway.identifiers import DNR_SYSTEM, FNR_SYSTEM
+from fhir_server.rest.messages import FhirRequest
+from fhir_server.storage.schema import resource, search_reference, search_token
+
+#: Resource type → the reference parameters that make a resource the patient's ("" = the Patient itself).
+OWN: dict[str, tuple[str, ...]] = {
+    "Patient": ("",),
+    "Task": ("owner", "patient", "subject"),
+    "QuestionnaireResponse": ("subject", "patient", "author", "source"),
+    "Consent": ("patient",),
+}
+#: Readable by every patient.
+SHARED = frozenset({"Questionnaire"})
+
+
+def _denied(what: str) -> FhirError:
+    return FhirError(403, [Issue("forbidden", f"Access denied: patients {what}")])
+
+
+def own_patient_ids(conn: Any, pid: str | None) -> list[str]:
+    """The ids of the Patient resources identified by the person number ``pid`` (FNR or DNR)."""
+    if not pid:
+        return []
+    t = search_token.c
+    rids = select(t.rid).where(
+        t.resource_type == "Patient", t.param == "identifier", t.code == pid, t.system.in_([FNR_SYSTEM, DNR_SYSTEM])
+    )
+    query = select(resource.c.id).where(resource.c.rid.in_(rids), resource.c.resource_type == "Patient")
+    return [row.id for row in conn.execute(query.where(~resource.c.deleted))]
+
+
+def condition(resource_type: str, patient_ids: list[str]) -> ColumnElement[bool] | None:
+    """The rows of ``resource_type`` that are the patient's (None: all, for shared types)."""
+    if resource_type in SHARED:
+        return None
+    params = OWN.get(resource_type)
+    if params is None:
+        raise _denied(f"cannot see {resource_type} resources")
+    if not patient_ids:
+        return false()
+    ref = search_reference.c
+    clauses: list[ColumnElement[bool]] = []
+    if "" in params:
+        clauses.append(resource.c.id.in_(patient_ids))
+    index_params = [p for p in params if p]
+    if index_params:
+        owned = select(ref.rid).where(
+            ref.resource_type == resource_type,
+            ref.param.in_(index_params),
+            ref.target_type == "Patient",
+            ref.target_id.in_(patient_ids),
+        )
+        clauses.append(resource.c.rid.in_(owned))
+    return or_(*clauses)
+
+
+def check_request(code: str, args: tuple[str, ...], req: FhirRequest) -> None:
+    """Interactions a patient never makes (``code``, ``args``: the request's interaction and path arguments)."""
+    if code in ("search-system", "history-system", "history-type", "batch"):
+        raise _denied("search, and read histories, one resource of their own at a time")
+    if code == "search-type" and len(args) == 3:
+        raise _denied("search their own data by type, not by compartment")
+    if code in ("delete", "patch") or (code == "update" and len(args) < 2):
+        raise _denied("do not delete, patch or update by search criteria")
+    if any(name.split(":")[0] in ("_include", "_revinclude", "_has") or "." in name for name, _ in req.query):
+        raise _denied("do not use _include, _revinclude, _has or chains")
+
+
+def check_content(resource_type: str, content: dict[str, Any], rows: Any, patient_ids: list[str]) -> None:
+    """A patient writes only what is theirs: one of the type's owning references points at their Patient."""
+    params = OWN.get(resource_type)
+    if params is None:
+        raise _denied(f"cannot write {resource_type} resources")
+    if "" in params and content.get("id") in patient_ids:
+        return
+    for row in rows.references:
+        if row.param in params and row.target_type == "Patient" and row.target_id in patient_ids:
+            return
+    raise _denied(f"write only their own {resource_type} (it must refer to their Patient)")
+
+
+def check_readable(conn: Any, resource_type: str, resource_id: str, patient_ids: list[str]) -> None:
+    """404 unless ``resource_type/resource_id`` is the patient's (or shared): existence never leaks."""
+    restriction = condition(resource_type, patient_ids)
+    if restriction is None:
+        return
+    found = conn.execute(
+        select(resource.c.rid).where(
+            resource.c.resource_type == resource_type, resource.c.id == resource_id, restriction
+        )
+    ).first()
+    if found is None:
+        raise not_found(f"{resource_type}/{resource_id} is not known")
