@@ -193,10 +193,18 @@ def rid_source(condition: ColumnElement[bool]) -> Select[Any] | CompoundSelect |
     return right if isinstance(right, Select | CompoundSelect) else None
 
 
+def _selected_table(select_: Select[Any]) -> Any:
+    """The table (or alias) of the ``rid`` column ``select_`` selects alone, or None. Cheap: no compilation
+    (unlike ``get_final_froms``). Other FROMs a select may name through its WHERE clause only filter its rows."""
+    columns = list(select_.selected_columns)
+    if len(columns) != 1 or getattr(columns[0], "name", None) != "rid":
+        return None
+    return getattr(columns[0], "table", None)
+
+
 def _live_of_type(select_: Select[Any]) -> str | None:
-    """The type of a ``live_resources`` statement (``resource`` only, ``resource_type = :t AND NOT deleted``)."""
-    froms = select_.get_final_froms()
-    if len(froms) != 1 or froms[0] is not resource or select_.whereclause is None:
+    """The type of a ``live_resources`` statement (``resource``, ``resource_type = :t AND NOT deleted``)."""
+    if _selected_table(select_) is not resource or select_.whereclause is None:
         return None
     where: Any = select_.whereclause
     terms = (
@@ -223,8 +231,9 @@ def implies_live(source: Select[Any] | CompoundSelect, resource_type: str | None
     live_type = _live_of_type(source)
     if live_type is not None:
         return resource_type is None or live_type == resource_type
-    froms = source.get_final_froms()
-    return bool(froms) and all(getattr(f, "name", None) in _INDEX_TABLE_NAMES for f in froms)
+    table = _selected_table(source)
+    table = getattr(table, "element", table)  # an alias of an index table
+    return getattr(table, "name", None) in _INDEX_TABLE_NAMES
 
 
 def live_rids(condition: ColumnElement[bool]) -> Select[Any] | CompoundSelect | None:
