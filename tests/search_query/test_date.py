@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
 from fhir_server.errors import FhirError
 from fhir_server.search.index.rows import DATE_MAX, DATE_MIN, DateRow
 from fhir_server.search.index.values import date_range
+from tests.search_query.conftest import NOW
 
 
 def born(text: str) -> DateRow:
@@ -185,7 +186,9 @@ def _meets(prefix: str, low: datetime, high: datetime, search: str) -> bool:
     """The spec's range semantics for one stored value [low, high) — an oracle written apart from the SQL."""
     vl, vh = date_range(search)
     contained = vl <= low and high <= vh
+    margin = abs(NOW - vl) / 10
     return {
+        "ap": low < vh + margin and high > vl - margin,
         "eq": contained,
         "ne": not contained,
         "gt": high > vh,
@@ -205,16 +208,36 @@ def test_repeated_date_parameter_against_an_oracle(seed):
     rng = random.Random(7)
     texts = ["2024", "2024-05", "2024-05-03", "2024-05-03T10:00:00Z", "2024-06-30", "2023-12-31", "2025-01"]
     values: dict[str, list[tuple[datetime, datetime]]] = {}
-    for n in range(60):
-        ranges = [date_range(rng.choice(texts)) for _ in range(rng.choice([1, 1, 2, 3]))]
+    crossing = [  # ranges across the searches' edges, one per width class
+        (datetime(2024, 5, 2, 12), datetime(2024, 5, 3, 12)),
+        (datetime(2024, 4, 20), datetime(2024, 5, 19)),
+        (datetime(2024, 6, 15), datetime(2024, 7, 14)),
+        (datetime(2023, 8, 1), datetime(2024, 7, 1)),
+        (datetime(2024, 5, 3, 9, 59), datetime(2024, 5, 3, 10, 1)),
+        (datetime(2024, 5, 3, 6), datetime(2024, 5, 4, 6)),
+        (datetime(2024, 5, 20), datetime(2024, 6, 15)),
+    ]
+    for n in range(80):
+        ranges = [
+            rng.choice(crossing) if rng.random() < 0.3 else date_range(rng.choice(texts))
+            for _ in range(rng.choice([1, 1, 2, 3]))
+        ]
         if n % 10 == 0:
             ranges.append((datetime(2024, 5, 1), DATE_MAX) if n % 20 else (DATE_MIN, datetime(2024, 5, 10)))
         values[f"r{n}"] = ranges
-        seed.add("Encounter", f"r{n}", *(DateRow("date", low, high) for low, high in ranges))
-    prefixes = ["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb"]
+    for n, crossed in enumerate(crossing):  # each also the only value of a resource
+        values[f"c{n}"] = [crossed]
     searches = ["2024-05", "2024-05-03", "2024", "2024-05-03T10:00Z", "2024-07"]
-    for _ in range(40):
-        conditions = [(rng.choice(prefixes), rng.choice(searches)) for _ in range(rng.choice([2, 3]))]
+    for n, search in enumerate(searches):  # ap's edges: an hour just before its widened range, and one across it
+        vl = date_range(search)[0]
+        edge = vl - abs(NOW - vl) / 10
+        values[f"a{n}"] = [(edge - timedelta(hours=2), edge - timedelta(hours=1))]
+        values[f"b{n}"] = [(edge - timedelta(hours=2), edge + timedelta(hours=1))]
+    for name, ranges in values.items():
+        seed.add("Encounter", name, *(DateRow("date", low, high) for low, high in ranges))
+    prefixes = ["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"]
+    for _ in range(300):
+        conditions = [(rng.choice(prefixes), rng.choice(searches)) for _ in range(rng.choice([1, 2, 2, 3]))]
         expected = {
             name
             for name, ranges in values.items()

@@ -78,7 +78,10 @@ def date_range(text: Any) -> DateRangeTuple | None:
 
 
 def period_range(period: Any) -> DateRangeTuple | None:
-    """A Period: [start's low, end's high), an open end being DATE_MIN/DATE_MAX; None if neither is valid."""
+    """A Period: [start's low, end's high), an open end being DATE_MIN/DATE_MAX; None if neither is valid.
+
+    An end before the start (invalid, per-1) still ends no earlier than the start's own range: every row has
+    ``high > low``, which date searches rely on (``search/query/date.py``)."""
     if type(period) is not dict:
         return None
     start, end = period.get("start"), period.get("end")
@@ -88,6 +91,8 @@ def period_range(period: Any) -> DateRangeTuple | None:
         return None
     low = low_range[0] if low_range is not None else DATE_MIN
     high = high_range[1] if high_range is not None else DATE_MAX
+    if low_range is not None and high <= low:
+        high = low_range[1]
     return low, high
 
 
