@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 import orjson
@@ -17,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from fhir_server.audit.events import login_failure
 from fhir_server.auth.discovery import smart_configuration
+from fhir_server.auth.principal import Principal
 from fhir_server.errors import FhirError, Issue, fhir_error, operation_outcome
 from fhir_server.http.access_log import AccessLog
 from fhir_server.http.body import parse_json, read_body
@@ -29,6 +31,7 @@ from fhir_server.settings import Settings, get_settings
 
 log = logging.getLogger("ryggrad.http")
 
+CREDENTIALS = ("authorization", "dpop")
 FORWARDED_HEADERS = ("if-match", "if-none-match", "if-none-exist", "if-modified-since", "prefer")
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -62,36 +65,64 @@ def _is_public(method: str, path: str) -> bool:
     return method in ("GET", "HEAD") and path.strip("/") == "metadata"
 
 
-async def _fhir_request(request: Request, path: str, server: FhirServer) -> tuple[FhirRequest, bytes]:
-    """The request with its body still unparsed (parsing is CPU work, done in the worker thread)."""
+def _authenticate(
+    server: FhirServer, method: str, path: str, headers: dict[str, str], address: str
+) -> Principal | None:
+    """The caller (None for the public CapabilityStatement); a failed sign-in is audited (nothing of the token
+    is kept) and counts against the address's rate."""
+    if _is_public(method, path):
+        return None
+    try:
+        principal = server.authenticator.authenticate(method, path, headers)
+    except FhirError as refused:
+        _throttle(server, f"address:{address}")
+        reason = refused.issues[0].diagnostics if refused.issues else "refused"
+        server.audit.record(login_failure(server.clock(), reason, refused.status))
+        raise
+    _throttle(server, f"client:{principal.client_id}")
+    return principal
+
+
+@dataclass
+class _Caller:
+    method: str  # as sent (HEAD stays HEAD)
+    credentials: dict[str, str]  # the Authorization and DPoP headers
+    address: str
+    authenticated: bool = False
+
+
+async def _fhir_request(request: Request, path: str, server: FhirServer) -> tuple[FhirRequest, _Caller, bytes]:
+    """The request with its body still unparsed (parsing is CPU work, done in the worker thread). A request with
+    a body is authenticated first, in a worker thread of its own, so that no stranger's body is read; one
+    without is authenticated in the thread that executes it (``_execute``)."""
     method = request.method
     route(FhirRequest(method, path))  # an unknown endpoint or method fails before the body is read
-    principal = None
-    if not _is_public(method, path):  # the caller is known before the body is read
-        headers = {name: request.headers[name] for name in ("authorization", "dpop") if name in request.headers}
-        try:
-            principal = await run_in_threadpool(server.authenticator.authenticate, method, path, headers)
-        except FhirError as refused:  # a failed sign-in is audited too (nothing of the token is kept)
-            _throttle(server, f"address:{request.client.host if request.client else 'unknown'}")
-            reason = refused.issues[0].diagnostics if refused.issues else "refused"
-            server.audit.record(login_failure(server.clock(), reason, refused.status))
-            raise
-        _throttle(server, f"client:{principal.client_id}")
     query = [(k, v) for k, v in request.query_params.multi_items()]
     data = b""
     content_type = FHIR_JSON
-    if method in ("POST", "PUT", "PATCH"):
-        content_type = request_body_type(request.headers.get("content-type"), method)
-        data = await read_body(request, server.settings.max_body_bytes)
-        if content_type == FORM and not path.rstrip("/").endswith("_search"):
-            raise fhir_error(415, "not-supported", "Form bodies are accepted only by [type]/_search")
     headers = {name: request.headers[name] for name in FORWARDED_HEADERS if name in request.headers}
     fhir_request = FhirRequest("GET" if method == "HEAD" else method, path, query, headers, None, content_type)
-    fhir_request.principal = principal
-    return fhir_request, data
+    caller = _Caller(
+        method,
+        {name: request.headers[name] for name in CREDENTIALS if name in request.headers},
+        request.client.host if request.client else "unknown",
+    )
+    if method in ("POST", "PUT", "PATCH"):
+        fhir_request.principal = await run_in_threadpool(
+            _authenticate, server, method, path, caller.credentials, caller.address
+        )
+        caller.authenticated = True
+        fhir_request.content_type = request_body_type(request.headers.get("content-type"), method)
+        data = await read_body(request, server.settings.max_body_bytes)
+        if fhir_request.content_type == FORM and not path.rstrip("/").endswith("_search"):
+            raise fhir_error(415, "not-supported", "Form bodies are accepted only by [type]/_search")
+    return fhir_request, caller, data
 
 
-def _parse_and_execute(server: FhirServer, request: FhirRequest, data: bytes) -> FhirResponse:
+def _execute(server: FhirServer, request: FhirRequest, caller: _Caller, data: bytes) -> FhirResponse:
+    if not caller.authenticated:
+        request.principal = _authenticate(server, caller.method, request.path, caller.credentials, caller.address)
+        caller.authenticated = True
     if request.method in ("POST", "PUT", "PATCH"):
         if request.content_type == FORM:
             request.query += parse_qsl(data.decode("utf-8", "replace"), keep_blank_values=True)
@@ -149,8 +180,8 @@ def create_app(settings: Settings | None = None, server: FhirServer | None = Non
         pretty = _is_pretty(request)
         try:
             check_acceptable(request.headers.get("accept"), request.query_params.get("_format"))
-            fhir_request, data = await _fhir_request(request, request.path_params.get("path", ""), srv)
-            response = await run_in_threadpool(_parse_and_execute, srv, fhir_request, data)
+            fhir_request, caller, data = await _fhir_request(request, request.path_params.get("path", ""), srv)
+            response = await run_in_threadpool(_execute, srv, fhir_request, caller, data)
             return _render(response, pretty, head=request.method == "HEAD")
         except FhirError as error:
             return _error_response(error, pretty)
