@@ -10,6 +10,7 @@ from fhir_server.audit.events import audit_event, touched
 from fhir_server.audit.trail import AuditTrail
 from fhir_server.auth.authenticate import Authenticator
 from fhir_server.auth.dev_issuer import DevIssuer
+from fhir_server.auth.ownership import Ownership
 from fhir_server.auth.replay import replay_cache
 from fhir_server.auth.tokens import TokenVerifier
 from fhir_server.definitions.registry import Definitions, default_definitions
@@ -90,9 +91,17 @@ class FhirServer:
         """SearchParameter code → type for ``resource_type`` (for ``_sort``)."""
         return self.search_registry.param_types(resource_type)
 
-    def search_plan(self, resource_type: str | None, params: list[tuple[str, str]], *, strict: bool) -> SearchPlan:
+    def search_plan(
+        self,
+        resource_type: str | None,
+        params: list[tuple[str, str]],
+        *,
+        strict: bool,
+        ownership: Ownership | None = None,
+    ) -> SearchPlan:
         """The matching half of a search (``resource_type`` None: across types): conditions on ``resource``, the
-        parameters used and those ignored."""
+        parameters used and those ignored. ``ownership``: the caller's unit, which chains and ``_has`` look
+        through only at what it may see (the searched type's own restriction is the caller's to add)."""
         return build_conditions(
             resource_type,
             params,
@@ -100,6 +109,7 @@ class FhirServer:
             strict=strict,
             base_url=self.settings.base_url,
             dialect=self.db.dialect,
+            visible=ownership.condition if ownership is not None and not ownership.sees_all else None,
         )
 
     @cached_property

@@ -35,6 +35,7 @@ class AuditTrail:
         self.server = server
         self._queue: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()  # one flush at a time: a flush returns once everything before it is stored
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -58,19 +59,21 @@ class AuditTrail:
             self._wake.set()
 
     def flush(self) -> None:
-        while True:
-            with self._lock:
-                events, self._queue = self._queue[:CHUNK], self._queue[CHUNK:]
-            if not events:
-                return
-            try:
-                with self.server.db.writing() as conn:
-                    self.write_now(conn, events)
-            except Exception:
-                log.exception("storing %d audit events failed; they are kept for the next attempt", len(events))
+        """Store every event recorded so far (waiting for a flush under way in the background thread)."""
+        with self._flushing:
+            while True:
                 with self._lock:
-                    self._queue = events + self._queue
-                raise
+                    events, self._queue = self._queue[:CHUNK], self._queue[CHUNK:]
+                if not events:
+                    return
+                try:
+                    with self.server.db.writing() as conn:
+                        self.write_now(conn, events)
+                except Exception:
+                    log.exception("storing %d audit events failed; they are kept for the next attempt", len(events))
+                    with self._lock:
+                        self._queue = events + self._queue
+                    raise
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -4,7 +4,8 @@ request and every entry of a batch or transaction; a missing permission is a 403
 
 from __future__ import annotations
 
-from fhir_server.auth.principal import Principal
+from fhir_server.auth.principal import UNIT_ROLES, Principal
+from fhir_server.auth.roles import role_allows
 from fhir_server.errors import FhirError, Issue
 from fhir_server.rest.context import AUDIT_ONLY_TYPES
 from fhir_server.rest.messages import FhirRequest
@@ -64,12 +65,23 @@ def authorize(principal: Principal | None, req: FhirRequest) -> None:
         touched = {kind for kind, _ in needs} | _included_types(req)
         if touched & AUDIT_ONLY_TYPES:
             raise FhirError(403, [Issue("forbidden", "Access denied: the audit trail is for the registry admin")])
+    if principal.role in UNIT_ROLES and not principal.org:
+        raise FhirError(
+            403, [Issue("forbidden", f"Access denied: a {principal.role} acts for a unit, and the token names none")]
+        )
     for kind, operation in needs:
         allowed = principal.permissions.allows(kind, operation) if kind != "*" else _all_types(principal, operation)
         if not allowed:
             what = "all resource types" if kind == "*" else kind
             message = f"Access denied: the token does not grant {_NAMES[operation]} on {what}"
             raise FhirError(403, [Issue("forbidden", message)])
+        if not role_allows(principal.role, kind, operation):
+            what = "every resource type" if kind == "*" else kind
+            message = f"Access denied: a {principal.role} may not {_NAMES[operation]} {what}"
+            raise FhirError(403, [Issue("forbidden", message)])
+    for kind in _included_types(req) - {"*"}:
+        if not role_allows(principal.role, kind, "r"):
+            raise FhirError(403, [Issue("forbidden", f"Access denied: a {principal.role} may not read {kind}")])
 
 
 def _all_types(principal: Principal, operation: str) -> bool:

@@ -8,6 +8,8 @@ from typing import Any
 from fhir_server.auth.scopes import Permissions, parse_scopes
 
 ROLES = ("ehr", "clerk", "clinician", "local-lead", "registry-admin", "researcher", "patient")
+#: The roles that act for one unit (their token names its organisation).
+UNIT_ROLES = frozenset({"ehr", "clerk", "clinician", "local-lead"})
 
 # HelseID claim names (norway.md)
 ORGNR_PARENT = "helseid://claims/client/claims/orgnr_parent"

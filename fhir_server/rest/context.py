@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
+from fhir_server.auth.ownership import Ownership
+from fhir_server.auth.principal import UNIT_ROLES
 from fhir_server.storage.store import ResourceStore
 
 if TYPE_CHECKING:
@@ -32,10 +34,13 @@ class Context:
     in_bundle: bool = False
     principal: Principal | None = None  # the caller; None: the server itself (workers, loaders)
     store: ResourceStore = field(init=False)
+    ownership: Ownership = field(init=False)  # the unit the caller acts for, and what it may see
     _patient_ids: list[str] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.store = ResourceStore(self.conn)
+        unit_bound = self.principal is not None and self.principal.role in UNIT_ROLES
+        self.ownership = Ownership(self.principal.org if unit_bound and self.principal else None)
 
     @property
     def is_patient(self) -> bool:

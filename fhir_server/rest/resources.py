@@ -64,7 +64,7 @@ def create_resource(
     POST ids are fresh UUIDs (assigned here or by a transaction), which cannot clash; ``deferred`` leaves the
     write to the store's next ``flush`` (transactions write their creates together)."""
     rid = resource_id or new_id()
-    stamped = stamp_meta(content, rid, 1, ctx.now)
+    stamped = stamp_meta(ctx.ownership.stamp(resource_type, content, None), rid, 1, ctx.now)
     if deferred:
         return ctx.store.queue_new(resource_type, rid, stamped, ctx.now, method, _index(ctx, stamped))
     may_exist = method != "POST"
@@ -75,7 +75,15 @@ def update_resource(
     ctx: Context, current: StoredVersion, content: dict[str, Any] | None, method: str
 ) -> tuple[StoredVersion, bool]:
     """The next version (``content`` None deletes). Returns (version, changed): no new version when nothing
-    changed, so repeated identical pushes from an EHR are idempotent."""
+    changed, so repeated identical pushes from an EHR are idempotent. Another unit's resource is not found."""
+    ownership = ctx.ownership
+    latest = current.content  # the owners are those of the last content, even once deleted
+    if current.deleted and (content is not None or not ownership.sees_all):
+        _, latest = ctx.store.latest_content(current.resource_type, current.id)
+    if not ownership.sees(current.resource_type, latest):
+        raise not_found(f"{current.resource_type}/{current.id} is not known")
+    if content is not None:
+        content = ownership.stamp(current.resource_type, content, latest)
     unchanged = (
         current.deleted
         if content is None
@@ -91,6 +99,16 @@ def update_resource(
     now = next_timestamp(ctx.now, current)
     stamped = None if content is None else stamp_meta(content, current.id, current.version_id + 1, now)
     return ctx.store.write_version(current, stamped, now, method, _index(ctx, stamped)), True
+
+
+def claim_resource(ctx: Context, current: StoredVersion) -> StoredVersion:
+    """``current`` (another unit's Patient, found by national identity number) owned by the caller's unit too:
+    a new version with one more owner label. The only write a unit makes to what it could not see."""
+    assert current.content is not None
+    now = next_timestamp(ctx.now, current)
+    content = ctx.ownership.claim(current.content)
+    stamped = stamp_meta(content, current.id, current.version_id + 1, now)
+    return ctx.store.write_version(current, stamped, now, "PUT", _index(ctx, stamped))
 
 
 _PATIENT_REFERENCE = re.compile(r"(^|/)Patient/[A-Za-z0-9\-.]{1,64}(/_history/[^/]+)?$")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from fhir_server.auth import patient_scope
 from fhir_server.auth.authorize import authorize
-from fhir_server.errors import FhirError, bad_request, conflict, fhir_error
+from fhir_server.errors import FhirError, bad_request, conflict, fhir_error, not_found
 from fhir_server.rest.context import Context
 from fhir_server.rest.interactions import create, delete, history, patch, read, search, update
 from fhir_server.rest.interactions.capabilities import metadata
@@ -120,6 +120,8 @@ def dispatch(ctx: Context, req: FhirRequest) -> FhirResponse:
         _patient_checks(ctx, req)
     if resource_type is not None:
         check_type(ctx, resource_type)
+    if not ctx.ownership.sees_all:
+        _unit_checks(ctx, req)
     try:
         return handler(ctx, req, *args)
     except (VersionConflict, IdTaken) as exc:
@@ -136,6 +138,21 @@ def _patient_checks(ctx: Context, req: FhirRequest) -> None:
     if code in ("create", "update"):
         body = req.body if isinstance(req.body, dict) else {}
         patient_scope.check_content(args[0], body, ctx.server.indexer.rows(body), ids)
+
+
+_ONE_RESOURCE = frozenset({"read", "vread", "history-instance", "update", "patch", "delete"})
+
+
+def _unit_checks(ctx: Context, req: FhirRequest) -> None:
+    """One resource of another unit is not found (404), whatever the interaction: its existence never leaks.
+    Searches, histories and conditional interactions are restricted in their queries."""
+    code, args = interaction(req)
+    if code not in _ONE_RESOURCE or len(args) < 2:
+        return
+    resource_type, resource_id = args[0], args[1]
+    exists, content = ctx.store.latest_content(resource_type, resource_id)
+    if exists and not ctx.ownership.sees(resource_type, content):
+        raise not_found(f"{resource_type}/{resource_id} is not known")
 
 
 def is_read_only(req: FhirRequest) -> bool:

@@ -106,6 +106,7 @@ def run_search(
     param_types: dict[str, str],
     cursor: dict[str, Any] | None,
     hidden: frozenset[str] = frozenset(),
+    visible: ColumnElement[bool] | None = None,
 ) -> SearchOutcome:
     keys: list[SortKey] = []
     joined: JoinedKey | None = None
@@ -134,7 +135,9 @@ def run_search(
         last = page[-1]
         values = encode_values([last._mapping[f"sort_{i}"] for i in range(len(keys))])
         next_cursor = {"v": values, "r": last.rid, **({"m": True} if without else {})}
-    included = resolve_includes(conn, matches, controls.includes, hidden=hidden) if controls.includes else []
+    included = []
+    if controls.includes:
+        included = resolve_includes(conn, matches, controls.includes, hidden=hidden, visible=visible)
     return SearchOutcome(matches, included, total, next_cursor)
 
 

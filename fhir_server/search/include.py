@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, not_, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, not_, or_, select
 
 from fhir_server.errors import bad_request
 from fhir_server.storage.schema import resource, search_reference
@@ -45,7 +45,11 @@ def _key(version: StoredVersion) -> tuple[str, str]:
 
 
 def _forward(
-    conn: Connection, spec: IncludeSpec, sources: list[StoredVersion], hidden: frozenset[str]
+    conn: Connection,
+    spec: IncludeSpec,
+    sources: list[StoredVersion],
+    hidden: frozenset[str],
+    visible: ColumnElement[bool] | None,
 ) -> list[StoredVersion]:
     rids = [s.rid for s in sources if s.rid is not None and (spec.source_type in ("*", s.resource_type))]
     if not rids:
@@ -62,13 +66,17 @@ def _forward(
     rows = conn.execute(
         select(*CURRENT_COLUMNS)
         .join(targets, and_(resource.c.resource_type == targets.c.target_type, resource.c.id == targets.c.target_id))
-        .where(not_(resource.c.deleted))
+        .where(not_(resource.c.deleted), *([visible] if visible is not None else []))
     ).all()
     return [current_version(r) for r in rows]
 
 
 def _reverse(
-    conn: Connection, spec: IncludeSpec, targets: list[StoredVersion], hidden: frozenset[str]
+    conn: Connection,
+    spec: IncludeSpec,
+    targets: list[StoredVersion],
+    hidden: frozenset[str],
+    visible: ColumnElement[bool] | None,
 ) -> list[StoredVersion]:
     if not targets:
         return []
@@ -88,7 +96,10 @@ def _reverse(
     if spec.param != "*":
         conditions.append(ref.param == spec.param)
     sources = select(ref.rid).where(*conditions)
-    rows = conn.execute(select(*CURRENT_COLUMNS).where(resource.c.rid.in_(sources), not_(resource.c.deleted))).all()
+    restrict = [visible] if visible is not None else []
+    rows = conn.execute(
+        select(*CURRENT_COLUMNS).where(resource.c.rid.in_(sources), not_(resource.c.deleted), *restrict)
+    ).all()
     return [current_version(r) for r in rows]
 
 
@@ -98,9 +109,11 @@ def resolve_includes(
     specs: Iterable[IncludeSpec],
     limit: int = 1000,
     hidden: frozenset[str] = frozenset(),
+    visible: ColumnElement[bool] | None = None,
 ) -> list[StoredVersion]:
     """The resources the includes add to a page (none of the matches themselves, no duplicates); never of the
-    ``hidden`` types (left out in the query)."""
+    ``hidden`` types, and only rows meeting ``visible`` (a condition on ``resource``: the caller's unit's and
+    shared resources), both in the query."""
     specs = list(specs)
     seen = {_key(m) for m in matches}
     included: list[StoredVersion] = []
@@ -111,7 +124,8 @@ def resolve_includes(
         for spec in specs:
             if not first_round and not spec.iterate:
                 continue
-            found = _reverse(conn, spec, frontier, hidden) if spec.reverse else _forward(conn, spec, frontier, hidden)
+            step = _reverse if spec.reverse else _forward
+            found = step(conn, spec, frontier, hidden, visible)
             for version in found:
                 if _key(version) not in seen and len(included) + len(added) < limit:
                     seen.add(_key(version))

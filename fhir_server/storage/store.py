@@ -139,6 +139,22 @@ class ResourceStore:
         row = self.conn.execute(_SELECT_VERSION, params).first()
         return history_version(row) if row else None
 
+    def latest_content(self, resource_type: str, resource_id: str) -> tuple[bool, dict[str, Any] | None]:
+        """(whether the resource exists, its content — the last one written before a deletion, if deleted)."""
+        current = self.current(resource_type, resource_id)
+        if current is None:
+            return False, None
+        if not current.deleted:
+            return True, current.content
+        h = resource_history.c
+        last = self.conn.execute(
+            select(h.content)
+            .where(h.resource_type == resource_type, h.id == resource_id, h.deleted.is_(False))
+            .order_by(h.version_id.desc())
+            .limit(1)
+        ).scalar()
+        return True, last
+
     # -- writes ------------------------------------------------------------------------------------------------
     def insert_new(
         self,

@@ -45,7 +45,7 @@ def test_reads_and_writes_are_audited_with_who_and_what(client, server):
 def test_searches_record_parameter_names_never_values(client, server):
     fnr = unique_fnr()
     patient = {"resourceType": "Patient", "identifier": [{"system": FNR, "value": fnr}]}
-    made = client.post("/fhir/Patient", json=patient)
+    made = client.post("/fhir/Patient", json=patient, headers=_clinician(server))  # the clinician's unit's
     assert made.status_code == 201, made.text
     made = made.json()
     found = client.post(

@@ -51,8 +51,8 @@ def test_cors_for_the_portal_origin_only(server, tmp_path, client):
 def test_rate_limit_per_client(server, tmp_path):
     """Six a minute: a burst of one, then one every ten seconds (slow enough that the test never sees a refill)."""
     with _client(server, tmp_path, rate_limit_per_minute=6) as limited:
-        token = bearer(limited.app.state.server, "clinician", client_id=unique("busy"))
-        calm = bearer(limited.app.state.server, "clinician", client_id=unique("calm"))
+        token = bearer(limited.app.state.server, "clinician", client_id=unique("busy"), org="974589095")
+        calm = bearer(limited.app.state.server, "clinician", client_id=unique("calm"), org="974589095")
         assert [limited.get("/fhir/metadata").status_code for _ in range(3)] == [200] * 3  # public: not limited
         assert limited.get("/fhir/Organization?_count=1", headers=token).status_code == 200
         refused = limited.get("/fhir/Organization?_count=1", headers=token)

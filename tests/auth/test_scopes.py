@@ -28,31 +28,34 @@ def test_scope_forms():
     assert parse_scopes(["user/Patient.r"]).allows("Patient", "r")
 
 
-def _org(name: str) -> dict:
-    return {"resourceType": "Organization", "name": name}
+UNIT = "974589095"
+
+
+def _location(name: str) -> dict:
+    return {"resourceType": "Location", "name": name}
 
 
 @pytest.fixture
 def create_only(server):
-    return bearer(server, "ehr", scope="system/Organization.c", org="974589095")
+    return bearer(server, "ehr", scope="system/Location.c", org=UNIT)
 
 
 @pytest.fixture
 def read_only(server):
-    return bearer(server, "clinician", scope="user/*.rs")
+    return bearer(server, "clinician", scope="user/*.rs", org=UNIT)
 
 
 def test_each_interaction_needs_its_permission(client, create_only, read_only):
-    created = client.post("/fhir/Organization", json=_org(unique("scoped")), headers=create_only)
+    created = client.post("/fhir/Location", json=_location(unique("scoped")), headers=create_only)
     assert created.status_code == 201
-    path = f"/fhir/Organization/{created.json()['id']}"
-    for method, url in [("GET", path), ("GET", "/fhir/Organization"), ("DELETE", path), ("GET", f"{path}/_history")]:
+    path = f"/fhir/Location/{created.json()['id']}"
+    for method, url in [("GET", path), ("GET", "/fhir/Location"), ("DELETE", path), ("GET", f"{path}/_history")]:
         denied = client.request(method, url, headers=create_only)
         assert denied.status_code == 403, (method, url)
         assert denied.json()["issue"][0]["code"] == "forbidden"
     assert client.get(path, headers=read_only).status_code == 200
-    assert client.get("/fhir/Organization", headers=read_only).status_code == 200
-    assert client.post("/fhir/Organization", json=_org("x"), headers=read_only).status_code == 403
+    assert client.get("/fhir/Location", headers=read_only).status_code == 200
+    assert client.post("/fhir/Location", json=_location("x"), headers=read_only).status_code == 403
     assert client.put(path, json={**created.json(), "name": "y"}, headers=read_only).status_code == 403
     assert (
         client.patch(path, json=[], headers=read_only | {"Content-Type": "application/json-patch+json"}).status_code
@@ -63,7 +66,7 @@ def test_each_interaction_needs_its_permission(client, create_only, read_only):
 
 
 def test_system_search_needs_every_type_searched(client, server):
-    token = bearer(server, "clinician", scope="user/Organization.s")
+    token = bearer(server, "clinician", scope="user/Organization.s", org=UNIT)
     assert client.get("/fhir?_type=Organization", headers=token).status_code == 200
     assert client.get("/fhir?_type=Organization,Patient", headers=token).status_code == 403
     assert client.get("/fhir", headers=token).status_code == 403
@@ -75,13 +78,13 @@ def test_a_transaction_with_one_forbidden_entry_writes_nothing(client, server, c
         "resourceType": "Bundle",
         "type": "transaction",
         "entry": [
-            {"resource": _org(name), "request": {"method": "POST", "url": "Organization"}},
+            {"resource": _location(name), "request": {"method": "POST", "url": "Location"}},
             {"resource": {"resourceType": "Patient"}, "request": {"method": "POST", "url": "Patient"}},
         ],
     }
     response = client.post("/fhir", json=bundle, headers=create_only)
     assert response.status_code == 403
-    assert not client.get(f"/fhir/Organization?name:exact={name}").json().get("entry")
+    assert not client.get(f"/fhir/Location?name:exact={name}").json().get("entry")
 
 
 def test_a_batch_answers_forbidden_entries_alone(client, create_only):
@@ -90,7 +93,7 @@ def test_a_batch_answers_forbidden_entries_alone(client, create_only):
         "resourceType": "Bundle",
         "type": "batch",
         "entry": [
-            {"resource": _org(name), "request": {"method": "POST", "url": "Organization"}},
+            {"resource": _location(name), "request": {"method": "POST", "url": "Location"}},
             {"request": {"method": "GET", "url": "Patient?_count=1"}},
         ],
     }
@@ -98,4 +101,4 @@ def test_a_batch_answers_forbidden_entries_alone(client, create_only):
     assert response.status_code == 200
     statuses = [e["response"]["status"] for e in response.json()["entry"]]
     assert statuses[0].startswith("201") and statuses[1].startswith("403")
-    assert len(client.get(f"/fhir/Organization?name:exact={name}").json()["entry"]) == 1
+    assert len(client.get(f"/fhir/Location?name:exact={name}").json()["entry"]) == 1

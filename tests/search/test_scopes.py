@@ -21,13 +21,13 @@ def test_system_search_with_type(client):
 
 
 def test_compartment_shapes(client, server):
-    pat = client.post("/fhir/Patient", json=patient()).json()
+    clinician = bearer(server, "clinician", org="974589095")
+    pat = client.post("/fhir/Patient", json=patient(), headers=clinician).json()  # the unit's own patient
     own = client.get(f"/fhir/Patient/{pat['id']}/Patient").json()
     assert [e["resource"]["id"] for e in own["entry"]] == [pat["id"]]
     assert client.get(f"/fhir/Patient/{pat['id']}/Observation").json().get("entry", []) == []
     assert client.get(f"/fhir/Patient/{pat['id']}/Unicorn").status_code == 404
     assert client.get(f"/fhir/Organization/{pat['id']}/Patient").status_code == 400
-    clinician = bearer(server, "clinician", org="974589095")
     everything = client.get(f"/fhir/Patient/{pat['id']}/*", headers=clinician).json()
     assert [e["resource"]["id"] for e in everything["entry"]] == [pat["id"]]
     # the registry's administration also sees the audit trail of the patient's record

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import parse_qsl
 
 from sqlalchemy import select, text
 
 from fhir_server.errors import bad_request, precondition_failed
 from fhir_server.rest.context import Context
+from fhir_server.rest.resources import claim_resource
 from fhir_server.storage.schema import resource
 from fhir_server.storage.store import CURRENT_COLUMNS, StoredVersion, current_version
 
@@ -37,25 +39,43 @@ def lock_criteria(ctx: Context, resource_type: str, params: Sequence[tuple[str, 
 
 
 def find_matches(
-    ctx: Context, resource_type: str, params: Sequence[tuple[str, str]], *, lock: bool = False, limit: int = 2
+    ctx: Context,
+    resource_type: str,
+    params: Sequence[tuple[str, str]],
+    *,
+    lock: bool = False,
+    limit: int = 2,
+    claim: bool = False,
 ) -> list[StoredVersion]:
-    """The resources the criteria select (at most ``limit``). Always strict: an unknown parameter must never
-    widen a conditional delete to "everything"."""
+    """The resources the criteria select (at most ``limit``), of those the caller's unit may see. Always strict:
+    an unknown parameter must never widen a conditional delete to "everything". ``claim``: a unit that finds
+    nothing of its own by a Patient's national identity number claims the one another unit registered
+    (``auth/ownership.py``), for a conditional create, update or reference; never for a delete or a patch."""
     params = [(k, v) for k, v in params if k not in ("_format", "_pretty")]
     if not params:
         raise bad_request("A conditional interaction needs at least one search parameter")
     if lock:
         lock_criteria(ctx, resource_type, params)
-    plan = ctx.server.search_plan(resource_type, params, strict=True)
-    rows = ctx.conn.execute(
-        select(*CURRENT_COLUMNS).where(*plan.conditions).order_by(resource.c.rid).limit(limit)
-    ).all()
-    return [current_version(row) for row in rows]
+    ownership = ctx.ownership
+    plan = ctx.server.search_plan(resource_type, params, strict=True, ownership=ownership)
+    unit = ownership.condition(resource_type)
+    restriction = [unit] if unit is not None else []
+    found = _select(ctx, [*plan.conditions, *restriction], limit)
+    if not found and claim and unit is not None and ownership.claimable(resource_type, params):
+        others = _select(ctx, plan.conditions, 2)
+        if len(others) == 1:
+            return [claim_resource(ctx, others[0])]
+    return found
+
+
+def _select(ctx: Context, conditions: list[Any], limit: int) -> list[StoredVersion]:
+    query = select(*CURRENT_COLUMNS).where(*conditions).order_by(resource.c.rid).limit(limit)
+    return [current_version(row) for row in ctx.conn.execute(query).all()]
 
 
 def single_match(ctx: Context, resource_type: str, params: Sequence[tuple[str, str]]) -> StoredVersion | None:
-    """None for no match; 412 when the criteria are not selective enough."""
-    matches = find_matches(ctx, resource_type, params, lock=True)
+    """None for no match; 412 when the criteria are not selective enough (conditional create and update)."""
+    matches = find_matches(ctx, resource_type, params, lock=True, claim=True)
     if len(matches) > 1:
         raise precondition_failed("The search criteria match more than one resource; make them more selective")
     return matches[0] if matches else None
@@ -66,7 +86,7 @@ def resolve_conditional_reference(ctx: Context, reference: str) -> str:
     resource_type, params = parse_criteria(reference)
     if resource_type not in ctx.server.resource_types:
         raise bad_request("A conditional reference names an unknown resource type")
-    matches = find_matches(ctx, resource_type, params)
+    matches = find_matches(ctx, resource_type, params, claim=True)
     if len(matches) != 1:
         found = "no resource" if not matches else "more than one resource"
         raise precondition_failed(f"A conditional reference to {resource_type} matches {found}")

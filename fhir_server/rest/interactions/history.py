@@ -30,6 +30,9 @@ def history(
         conditions.append(h.resource_type.not_in(sorted(ctx.hidden_types)))
     if resource_id:
         conditions.append(h.id == resource_id)
+    owned = ctx.ownership.any_type_condition(resource_history)
+    if owned is not None:  # a unit's user: its own resources' histories (and shared ones), in the query
+        conditions.append(owned)
     settings = ctx.server.settings
     count, cursor = settings.default_page_size, None
     used: list[tuple[str, str]] = []

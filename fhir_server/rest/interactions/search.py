@@ -78,14 +78,27 @@ def _search(
     if page_token:
         params, cursor = tokens.open(page_token, path)
     matching, controls = split_controls(params, settings.default_page_size, settings.max_page_size)
-    plan = server.search_plan(resource_type, matching, strict=_strict(req))
+    ownership = ctx.ownership
+    plan = server.search_plan(resource_type, matching, strict=_strict(req), ownership=ownership)
     param_types = server.param_types(resource_type) if resource_type else {}
     conditions = [*plan.conditions, *scope]
     if ctx.is_patient and resource_type is not None:  # only the patient's own rows, in the query itself
         own = patient_scope.condition(resource_type, ctx.patient_ids())
         if own is not None:
             conditions.append(own)
-    outcome = run_search(ctx.conn, resource_type, conditions, controls, param_types, cursor, ctx.hidden_types)
+    unit = ownership.condition(resource_type) if resource_type else ownership.any_type_condition()
+    if unit is not None:  # only the unit's own rows (and shared ones), in the query itself
+        conditions.append(unit)
+    outcome = run_search(
+        ctx.conn,
+        resource_type,
+        conditions,
+        controls,
+        param_types,
+        cursor,
+        ctx.hidden_types,
+        ownership.any_type_condition(),
+    )
 
     state = [*(echoed or []), *plan.used, *controls.echoed, ("_count", str(controls.count))]
     if req.method == "GET" and not page_token:

@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, not_
 
 from fhir_server.errors import Issue, bad_request
 from fhir_server.search.query import composite, date, has, number, quantity, reference, special, string, token, uri
-from fhir_server.search.query.context import MAX_DEPTH, QueryContext, Target, UnknownParameter
+from fhir_server.search.query.context import MAX_DEPTH, QueryContext, Target, UnknownParameter, Visibility
 from fhir_server.search.query.parameters import ParamName, parse_missing, parse_name, split_or
 from fhir_server.search.query.registry import SearchParam, SearchParameterRegistry
 from fhir_server.search.query.sql import TYPE_TABLES, has_no_row, index_rids
@@ -100,10 +100,16 @@ class SearchPlan:
 
 class _Builder:
     def __init__(
-        self, registry: SearchParameterRegistry, base_url: str | None, now: datetime, dialect: str | None
+        self,
+        registry: SearchParameterRegistry,
+        base_url: str | None,
+        now: datetime,
+        dialect: str | None,
+        visible: Visibility | None = None,
     ) -> None:
         self.registry = registry
-        self.ctx = QueryContext(registry, base_url.rstrip("/") if base_url else None, now, self.resolve, dialect)
+        base = base_url.rstrip("/") if base_url else None
+        self.ctx = QueryContext(registry, base, now, self.resolve, dialect, visible)
 
     def resolve(self, resource_type: str | None, name: ParamName, value: str, depth: int) -> ColumnElement[bool]:
         """The condition for one parameter (a chain or ``_has`` recursing here) on ``resource_type`` rows."""
@@ -172,16 +178,18 @@ def build_conditions(
     base_url: str | None = None,
     now: datetime | None = None,
     dialect: str | None = None,
+    visible: Visibility | None = None,
 ) -> SearchPlan:
     """Turn ``params`` (name, value pairs as received) into a ``SearchPlan`` for ``resource_type``.
 
     ``resource_type`` None: a search across all types (only the common parameters apply). ``base_url``: this
     server's base, so references written as its absolute URLs match their relative form. ``now``: naive UTC, the
     reference point of ``ap`` on dates (default: the current time). ``dialect``: the database's name, where the
-    best shape of a condition differs (``_has`` on PostgreSQL).
+    best shape of a condition differs (``_has`` on PostgreSQL). ``visible``: what the caller may see of a type
+    (a condition on ``resource``, None for all of it), for the resources chains and ``_has`` look through.
     """
     moment = now or datetime.now(UTC).replace(tzinfo=None)
-    builder = _Builder(registry, base_url, moment, dialect)
+    builder = _Builder(registry, base_url, moment, dialect, visible)
     plan = SearchPlan(resource_type)
     if resource_type is not None:
         plan.conditions.append(resource.c.resource_type == resource_type)

@@ -6,13 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, and_
 
 from fhir_server.search.query.parameters import ParamName
 from fhir_server.search.query.registry import SearchParam, SearchParameterRegistry
 
 #: (resource type, parameter name, raw value, depth) → a condition on ``resource`` rows of that type.
 Resolver = Callable[[str | None, ParamName, str, int], ColumnElement[bool]]
+
+#: resource type → the rows of it the caller may see (a condition on ``resource``), or None for all of them.
+Visibility = Callable[[str], ColumnElement[bool] | None]
 
 #: Deepest chain / ``_has`` nesting accepted.
 MAX_DEPTH = 6
@@ -46,3 +49,11 @@ class QueryContext:
     now: datetime  # naive UTC, for ``ap`` on dates
     resolve: Resolver
     dialect: str | None = None  # the database's, where the best shape of a condition differs
+    visible: Visibility | None = None  # what the caller may see of the types chains and _has look through
+
+    def restricted(self, resource_type: str | None, inner: ColumnElement[bool]) -> ColumnElement[bool]:
+        """``inner`` (a condition on ``resource_type`` rows) limited to the rows the caller may see."""
+        if self.visible is None or resource_type is None:
+            return inner
+        restriction = self.visible(resource_type)
+        return inner if restriction is None else and_(inner, restriction)

@@ -27,7 +27,7 @@ def condition(
         raise bad_request(f"'{name}': {source}.{link.reference} is not a reference parameter", name)
     if param.targets and resource_type not in param.targets and "Resource" not in param.targets:
         raise bad_request(f"'{name}': {source}.{link.reference} does not refer to {resource_type}", name)
-    inner = ctx.resolve(source, link.inner, value, depth + 1)
+    inner = ctx.restricted(source, ctx.resolve(source, link.inner, value, depth + 1))
     sources = live_rids(inner)  # the index rows' rids as they are, when the inner condition is one set of them
     if sources is None:
         sources = live_resources(source, inner)

@@ -154,5 +154,5 @@ def chain_condition(
     if modifier == "identifier":
         raise bad_request(f"'{target.name}': :identifier cannot be chained", target.name)
     target_type = chain_type(ctx, target, modifier, chain)
-    inner = ctx.resolve(target_type, chain, value, depth + 1)
+    inner = ctx.restricted(target_type, ctx.resolve(target_type, chain, value, depth + 1))
     return references_to(ctx, target.resource_type, target.code, target_type, inner)
