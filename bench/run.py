@@ -42,6 +42,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help="query a database this --size/--seed was loaded into before (no load; kept); "
         "with --load-only, load into this empty database and keep it",
     )
+    search.add_argument(
+        "--prewarm",
+        action="store_true",
+        help="PostgreSQL: read the indexes and tables into shared buffers before the queries (pg_prewarm)",
+    )
     args = parser.parse_args(argv)
     try:
         args.size = parse_size(args.size)
@@ -80,7 +85,9 @@ def _main_search(args: argparse.Namespace, backends: list[str]) -> int:
         if _postgres_missing(backend):
             failed += 1
             continue
-        result = run_search(backend, args.size, args.seed, args.repetitions, machine, args.load_only, args.database_url)
+        result = run_search(
+            backend, args.size, args.seed, args.repetitions, machine, args.load_only, args.database_url, args.prewarm
+        )
         json_path, md_path = search_report.write(result, args.output)
         print("\n" + search_report.markdown(result), flush=True)
         print(f"written: {json_path} and {md_path}\n", flush=True)

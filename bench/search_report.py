@@ -32,7 +32,22 @@ def _machine_lines(r: dict[str, Any]) -> list[str]:
         f"- Load average before the run (1, 5, 15 min): {', '.join(str(x) for x in s['load_average_before'])}; "
         f"`ryggrad serve` started at commit {s.get('server_commit', m['commit'])}",
         f"- Server settings from the environment: {overrides or 'none (defaults)'}",
+        *_postgres_lines(s),
     ]
+
+
+def _postgres_lines(s: dict[str, Any]) -> list[str]:
+    pg = s.get("postgresql")
+    if not pg:
+        return []
+    configured = ", ".join(f"{k}={v}" for k, v in pg.items())
+    warm = s.get("prewarmed")
+    cache = (
+        f"prewarmed before the queries ({warm['mib']:,} MiB read into shared buffers in {warm['seconds']} s)"
+        if warm
+        else "not prewarmed (a cold start: first reads go to disk)"
+    )
+    return [f"- PostgreSQL: {configured}; buffer cache {cache}"]
 
 
 def _load_lines(r: dict[str, Any]) -> list[str]:

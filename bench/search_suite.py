@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, create_engine, text
 
+from bench import postgres_state
 from bench.databases import temp_database
 from bench.machine import git_commit
 from bench.population import Population, size_label
@@ -82,9 +83,11 @@ def run_search(
     machine: dict[str, Any],
     load_only: bool = False,
     existing_url: str | None = None,
+    warm: bool = False,
 ) -> dict[str, Any]:
     """``existing_url``: a database kept afterwards: loaded with this population (size, seed) before, or with
-    ``load_only``, an empty one to load into."""
+    ``load_only``, an empty one to load into. ``warm``: PostgreSQL's buffer cache is prewarmed before the
+    queries (``postgres_state.prewarm``)."""
     result: dict[str, Any] = {
         "backend": backend,
         "size": size,
@@ -108,6 +111,12 @@ def run_search(
             try:
                 if not existing_url or load_only:
                     result["load"] = _load(server, Population(size, seed), backend).as_json()
+                if url.startswith("postgresql"):
+                    with _lower_bound_connection(url) as conn:
+                        result["settings"]["postgresql"] = postgres_state.settings(conn)
+                        if warm and not load_only:
+                            _say("[postgresql] prewarming the buffer cache ...")
+                            result["settings"]["prewarmed"] = postgres_state.prewarm(conn)
                 if not load_only:
                     result["settings"]["server_commit"] = git_commit()  # the code `ryggrad serve` runs
                     result["queries"] = _measure_all(url, server, seed, repetitions, tmp)
