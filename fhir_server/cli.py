@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from fhir_server.settings import get_settings
+from fhir_server.settings import Settings, get_settings
 
 app = typer.Typer(help="Ryggrad: a FHIR R4 server for Norwegian medical quality registries.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -135,10 +135,29 @@ def serve(
     )
 
 
+def _orgnr_of_resh(settings: Settings, resh: str) -> str:
+    from fhir_server.auth.units import unit_by_resh
+    from fhir_server.storage.engine import Database
+
+    db = Database(settings.resolved_database_url)
+    try:
+        with db.reading() as conn:
+            unit = unit_by_resh(conn, resh)
+    finally:
+        db.dispose()
+    if unit is None or unit.orgnr is None:
+        console.print(f"[red]no Organization with RESH id {resh} and an organisasjonsnummer[/red]")
+        raise typer.Exit(2)
+    return unit.orgnr
+
+
 @app.command()
 def token(
     role: Annotated[str, typer.Option(help="ehr, clerk, clinician, local-lead, registry-admin, researcher, patient")],
     org: Annotated[str | None, typer.Option(help="Organisation number (orgnr) the caller acts for")] = None,
+    resh: Annotated[
+        str | None, typer.Option(help="Or the unit's RESH id: its orgnr is looked up in the Organizations")
+    ] = None,
     patient: Annotated[str | None, typer.Option(help="The person's FNR/DNR (pid)")] = None,
     hpr: Annotated[str | None, typer.Option(help="The practitioner's HPR number")] = None,
     scope: Annotated[str | None, typer.Option(help="Scopes, space-separated (default: the role's)")] = None,
@@ -156,6 +175,8 @@ def token(
     if role not in ROLES:
         console.print(f"[red]--role must be one of {', '.join(ROLES)}[/red]")
         raise typer.Exit(2)
+    if resh is not None:
+        org = _orgnr_of_resh(settings, resh)
     issued = DevIssuer(settings).mint(
         role, org=org, patient=patient, hpr=hpr, scope=scope, lifetime_s=int(hours * 3600)
     )

@@ -114,8 +114,9 @@ class _DemoBuilder:
         trust_url = self._add("trust", r.health_trust(HEALTH_TRUST_NAME, orgnr), ORGNR_SYSTEM, orgnr)
         for clinic in CLINICS:
             resh = self._unique(lambda: str(self.people.randint(4_000_000, 4_999_999)))
+            unit_orgnr = self._unique(self._orgnr)
             clinic_url = self._add(
-                f"clinic/{clinic.key}", r.clinic_organization(clinic, resh, trust_url), RESH_SYSTEM, resh
+                f"clinic/{clinic.key}", r.clinic_organization(clinic, resh, unit_orgnr, trust_url), RESH_SYSTEM, resh
             )
             location_id = f"{self.seed}-{clinic.key}"
             location = r.clinic_location(clinic, location_id, clinic_url)

@@ -35,10 +35,12 @@ def health_trust(name: str, orgnr: str) -> Resource:
     }
 
 
-def clinic_organization(clinic: Clinic, resh: str, trust_url: str) -> Resource:
+def clinic_organization(clinic: Clinic, resh: str, orgnr: str, trust_url: str) -> Resource:
+    """A registry unit: its RESH id (what the registry counts by) and its own organisasjonsnummer (what its
+    users' HelseID tokens name)."""
     return {
         "resourceType": "Organization",
-        "identifier": [{"system": RESH_SYSTEM, "value": resh}],
+        "identifier": [{"system": RESH_SYSTEM, "value": resh}, {"system": ORGNR_SYSTEM, "value": orgnr}],
         "active": True,
         "name": clinic.name,
         "partOf": _ref(trust_url),

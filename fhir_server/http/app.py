@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import uuid
 from contextlib import asynccontextmanager
@@ -139,6 +140,10 @@ def create_app(settings: Settings | None = None, server: FhirServer | None = Non
         if not hasattr(app.state, "server"):
             app.state.server = server or await run_in_threadpool(FhirServer, settings)
             await run_in_threadpool(app.state.server.warm_up)  # before /healthz says ready
+            # the definitions loaded by now live as long as the process: out of the collector's sight, a full
+            # collection walks a few thousand objects instead of some 200,000 (tens of ms off the slowest requests)
+            gc.collect()
+            gc.freeze()
         _ = app.state.server.authenticator  # a bad auth configuration stops the app here
         yield
         if server is None:

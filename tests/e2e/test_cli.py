@@ -111,3 +111,32 @@ def test_token_comes_from_the_development_issuer_only(tmp_path, monkeypatch):
     assert refused.returncode == 2 and "127.0.0.1 only" in refused.stderr
     monkeypatch.setenv("RYGGRAD_AUTH", "jwt")
     assert _ryggrad(tmp_path, "token", "--role", "clinician").returncode == 2
+
+
+def test_a_token_for_a_unit_named_by_its_resh_id(tmp_path, monkeypatch):
+    """The demo's units are Organizations with a RESH id and their own orgnr; ``ryggrad token --resh`` finds the
+    orgnr the token must name (organisations map to registry units through Organization resources)."""
+    import jwt as pyjwt
+
+    from fhir_server.auth.principal import ORGNR_CHILD
+    from fhir_server.norway.identifiers import ORGNR_SYSTEM, RESH_SYSTEM
+
+    monkeypatch.setenv("RYGGRAD_AUTH", "dev")
+    assert _ryggrad(tmp_path, "migrate").returncode == 0
+    assert _ryggrad(tmp_path, "demo", "--patients", "2").returncode == 0
+    engine = create_engine(f"sqlite:///{tmp_path / 'ryggrad.db'}")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT content FROM resource WHERE resource_type = 'Organization'")).all()
+    engine.dispose()
+    units = []
+    for (content,) in rows:
+        ids = {i["system"]: i["value"] for i in json.loads(content)["identifier"]}
+        if RESH_SYSTEM in ids:
+            units.append((ids[RESH_SYSTEM], ids[ORGNR_SYSTEM]))
+    assert units, "the demo has registry units"
+    resh, orgnr = units[0]
+    made = _ryggrad(tmp_path, "token", "--role", "clinician", "--resh", resh)
+    assert made.returncode == 0, made.stderr
+    assert pyjwt.decode(made.stdout.strip(), options={"verify_signature": False})[ORGNR_CHILD] == orgnr
+    unknown = _ryggrad(tmp_path, "token", "--role", "clinician", "--resh", "1")
+    assert unknown.returncode == 2 and "RESH" in unknown.stdout + unknown.stderr

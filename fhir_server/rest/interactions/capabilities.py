@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fhir_server import FHIR_VERSION, __version__
+from fhir_server.auth.ownership import OWNER_SYSTEM
 from fhir_server.rest.context import Context
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.versioning import instant
@@ -119,7 +120,11 @@ def _security(ctx: Context) -> dict[str, Any]:
         ],
         "description": f"OAuth2 access tokens (JWT) from {issuer}, audience {settings.auth_audience}: {bearer}. "
         "Scopes: SMART v2 (system/Appointment.cu, user/*.rs, patient/QuestionnaireResponse.cru), the v1 .read/.write "
-        "forms and nhn:ryggrad/<SMART scope>. Only this CapabilityStatement is served without a token.",
+        "forms and nhn:ryggrad/<SMART scope>. Only this CapabilityStatement is served without a token. "
+        "Roles (ehr, clerk, clinician, local-lead, registry-admin, researcher, patient) bound what a token's scopes "
+        "allow. A unit's users see only their unit's resources (meta.security "
+        f"{OWNER_SYSTEM}|<orgnr>, stamped on write) and the shared conformance and directory resources; another "
+        "unit's resource answers 404.",
     }
 
 
