@@ -169,6 +169,30 @@ def test_another_units_resource_is_not_found(client, world, role):
     assert _ids(client.get(f"/fhir/Patient?_tag={world.tag}", headers=me)) == {world.patient["id"]}
 
 
+#: A type each staff role may update, patch and delete (the clinician deletes episodes only).
+WRITABLE = {"ehr": "Appointment", "clerk": "EpisodeOfCare", "clinician": "EpisodeOfCare", "local-lead": "Task"}
+
+
+@pytest.mark.parametrize("role", STAFF)
+def test_each_role_changes_its_own_units_resources_only(client, world, role):
+    a, b = world.a, world.b
+    me, kind = world.staff(role, a), WRITABLE[role]
+    if role == "clerk":  # clerks change episodes but do not delete them
+        kind = "EpisodeOfCare"
+    mine, theirs = world.made[a][kind], world.made[b][kind]
+    remark = [{"op": "add", "path": "/language", "value": "nb"}]
+    for target, expected in ((theirs, 404), (mine, 200)):
+        path = f"/fhir/{kind}/{target['id']}"
+        changed = client.put(path, json={k: v for k, v in target.items() if k != "meta"}, headers=me)
+        assert changed.status_code == expected, (role, kind, changed.text)
+        assert client.patch(path, json=remark, headers=me | JSON_PATCH).status_code == expected, (role, kind)
+    assert client.get(f"/fhir/{kind}/{theirs['id']}").json()["meta"]["versionId"] == theirs["meta"]["versionId"]
+    if role != "clerk":
+        assert client.delete(f"/fhir/{kind}/{theirs['id']}", headers=me).status_code == 404
+        assert client.delete(f"/fhir/{kind}/{mine['id']}", headers=me).status_code == 204
+        assert client.get(f"/fhir/{kind}/{theirs['id']}").status_code == 200  # B's is still there
+
+
 def test_changes_to_another_units_resource_are_not_found_and_change_nothing(client, world):
     a, b = world.a, world.b
     me = world.staff("local-lead", a)
