@@ -259,30 +259,26 @@ def test_histories_show_only_the_units_own(client, world):
         assert not seen & {world.id(b, kind) for kind in world.made[b]}, path
 
 
+def _transaction(*entries: tuple[dict, str, str]) -> dict:
+    """A transaction Bundle of (resource, method, url) entries."""
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [{"resource": r, "request": {"method": m, "url": u}} for r, m, u in entries],
+    }
+
+
+def _draft_task(**extra) -> dict:
+    return {"resourceType": "Task", "status": "draft", "intent": "order", **extra}
+
+
 def test_transactions_cannot_reach_another_unit(client, world):
     a, b = world.a, world.b
     me = world.staff("local-lead", a)
     theirs = world.made[b]["Task"]
     marker = unique("tx")
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "transaction",
-        "entry": [
-            {
-                "resource": {
-                    "resourceType": "Task",
-                    "status": "draft",
-                    "intent": "order",
-                    "identifier": [{"system": "urn:test:task", "value": marker}],
-                },
-                "request": {"method": "POST", "url": "Task"},
-            },
-            {
-                "resource": {**theirs, "status": "cancelled"},
-                "request": {"method": "PUT", "url": f"Task/{theirs['id']}"},
-            },
-        ],
-    }
+    mine = _draft_task(identifier=[{"system": "urn:test:task", "value": marker}])
+    bundle = _transaction((mine, "POST", "Task"), ({**theirs, "status": "cancelled"}, "PUT", f"Task/{theirs['id']}"))
     refused = client.post("/fhir", json=bundle, headers=me)
     assert refused.status_code == 404, refused.text
     assert not client.get(f"/fhir/Task?identifier=urn:test:task|{marker}").json().get("entry")  # nothing written
@@ -295,22 +291,8 @@ def test_transactions_cannot_reach_another_unit(client, world):
             headers=world.staff("clerk", b),
         )
     )
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "transaction",
-        "entry": [
-            {
-                "resource": {
-                    "resourceType": "Task",
-                    "status": "draft",
-                    "intent": "order",
-                    "for": {"reference": f"Patient?identifier=urn:test:mrn|{marker}"},
-                },
-                "request": {"method": "POST", "url": "Task"},
-            }
-        ],
-    }
-    assert client.post("/fhir", json=bundle, headers=me).status_code == 412
+    linked = _draft_task(**{"for": {"reference": f"Patient?identifier=urn:test:mrn|{marker}"}})
+    assert client.post("/fhir", json=_transaction((linked, "POST", "Task")), headers=me).status_code == 412
     assert owners(client.get(f"/fhir/Patient/{b_only['id']}").json()) == {b}  # not claimed
 
 
