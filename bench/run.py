@@ -6,6 +6,7 @@ synthetic registry population loaded in-process, typical searches over HTTP besi
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
 from pathlib import Path
@@ -42,6 +43,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help="query a database this --size/--seed was loaded into before (no load; kept); "
         "with --load-only, load into this empty database and keep it",
     )
+    search.add_argument("--tag", help="a name for the run in the report's file names (letters, digits, -)")
     search.add_argument(
         "--prewarm",
         action="store_true",
@@ -52,6 +54,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         args.size = parse_size(args.size)
     except ValueError as exc:
         parser.error(str(exc))
+    if args.tag is not None and not re.fullmatch(r"[A-Za-z0-9-]{1,40}", args.tag):
+        parser.error("--tag: 1 to 40 letters, digits and hyphens")
     if not 1 <= args.repetitions <= 1000:
         parser.error("--repetitions must be 1..1000")
     args.backend = args.backend or ("postgresql" if args.search else "both")
@@ -88,7 +92,7 @@ def _main_search(args: argparse.Namespace, backends: list[str]) -> int:
         result = run_search(
             backend, args.size, args.seed, args.repetitions, machine, args.load_only, args.database_url, args.prewarm
         )
-        json_path, md_path = search_report.write(result, args.output)
+        json_path, md_path = search_report.write(result, args.output, args.tag)
         print("\n" + search_report.markdown(result), flush=True)
         print(f"written: {json_path} and {md_path}\n", flush=True)
     return 1 if failed else 0

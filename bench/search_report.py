@@ -168,9 +168,11 @@ def markdown(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write(r: dict[str, Any], folder: Path = RESULTS_DIR) -> tuple[Path, Path]:
+def write(r: dict[str, Any], folder: Path = RESULTS_DIR, tag: str | None = None) -> tuple[Path, Path]:
+    """The report as JSON and Markdown in ``folder``; ``tag`` names the run in the file names (e.g. the database
+    configuration), so runs of one day on different set-ups are kept side by side."""
     folder.mkdir(parents=True, exist_ok=True)
-    suffix = "" if r.get("queries") else "-load"
+    suffix = ("" if r.get("queries") else "-load") + (f"-{tag}" if tag else "")
     stem = f"{date.today().isoformat()}-search-{r['size_label']}-{r['backend']}{suffix}"
     json_path, md_path = folder / f"{stem}.json", folder / f"{stem}.md"
     json_path.write_bytes(orjson.dumps(r, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n")
