@@ -10,7 +10,7 @@ from fhir_server.audit.events import audit_event, touched
 from fhir_server.audit.trail import AuditTrail
 from fhir_server.auth.authenticate import Authenticator
 from fhir_server.auth.dev_issuer import DevIssuer
-from fhir_server.auth.ownership import Ownership
+from fhir_server.auth.ownership import Ownership, refuse_label_searches
 from fhir_server.auth.replay import replay_cache
 from fhir_server.auth.tokens import TokenVerifier
 from fhir_server.definitions.registry import Definitions, default_definitions
@@ -101,7 +101,10 @@ class FhirServer:
     ) -> SearchPlan:
         """The matching half of a search (``resource_type`` None: across types): conditions on ``resource``, the
         parameters used and those ignored. ``ownership``: the caller's unit, which chains and ``_has`` look
-        through only at what it may see (the searched type's own restriction is the caller's to add)."""
+        through only at what it may see (the searched type's own restriction is the caller's to add), and which
+        may not search by security labels (they name the other units that own a resource)."""
+        if ownership is not None and not ownership.sees_all:
+            refuse_label_searches(params)
         return build_conditions(
             resource_type,
             params,
@@ -136,6 +139,14 @@ class FhirServer:
         return utc_now()
 
     def execute(self, req: FhirRequest, *, in_bundle: bool = False) -> FhirResponse:
+        """``_execute``, its answer as the caller's unit may see it (``Ownership.shown``)."""
+        response = self._execute(req, in_bundle=in_bundle)
+        ownership = Ownership.of(req.principal)
+        if not ownership.sees_all and response.resource is not None:
+            response.resource = ownership.shown(response.resource)
+        return response
+
+    def _execute(self, req: FhirRequest, *, in_bundle: bool = False) -> FhirResponse:
         """Run one request in its own database transaction (all-or-nothing). A caller's request (``principal``
         set) leaves an AuditEvent: in the same transaction when it writes, soon after when it reads or fails."""
         audited = req.principal is not None and not in_bundle

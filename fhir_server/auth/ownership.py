@@ -11,6 +11,8 @@ change only what their unit owns (rule N20).
 - The same person treated at two units is one Patient with two owners: a unit's conditional create (or
   conditional reference) by the national identity number claims the existing Patient for the unit
   (``claimable``) instead of creating a duplicate. Knowing the number, the unit learns nothing new.
+- A unit's user never sees another unit's label (``shown``: which other clinics treat a person is health
+  information) and cannot search by labels (``_security``).
 - Conformance resources (Questionnaires, ValueSets …) and the directory (Organizations, Practitioners,
   Locations …) are shared: every unit reads them; who writes them is the role's business (``roles``).
 
@@ -20,12 +22,15 @@ with the search's own in ``rid`` order.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, FromClause, exists, or_, select
 
+from fhir_server.auth.principal import UNIT_ROLES, Principal
+from fhir_server.errors import FhirError, Issue
 from fhir_server.norway.identifiers import DNR_SYSTEM, FNR_SYSTEM
 from fhir_server.storage.schema import resource, search_token
 
@@ -123,6 +128,13 @@ class Ownership:
 
     unit: str | None = None
 
+    @classmethod
+    def of(cls, principal: Principal | None) -> Ownership:
+        """The unit a caller acts for: staff of a unit; everyone else (the registry administration, the server
+        itself, patients — whom ``patient_scope`` restricts further) is bound to no unit."""
+        bound = principal is not None and principal.role in UNIT_ROLES
+        return cls(principal.org if bound and principal is not None else None)
+
     @property
     def sees_all(self) -> bool:
         return self.unit is None
@@ -177,7 +189,32 @@ class Ownership:
                 return False
         return True
 
+    def shown(self, body: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A response body as the unit may see it: no other unit's owner label on any resource in it (a Bundle's
+        entries included), since which other clinics treat a person is itself health information."""
+        if self.unit is None or not isinstance(body, dict):
+            return body
+        if body.get("resourceType") == "Bundle" and isinstance(body.get("entry"), list):
+            body = {**body, "entry": [self._shown_entry(entry) for entry in body["entry"]]}
+        theirs = owners(body) - {self.unit}
+        return with_owners(body, owners(body) & {self.unit}) if theirs else body
+
+    def _shown_entry(self, entry: Any) -> Any:
+        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
+            return {**entry, "resource": self.shown(entry["resource"])}
+        return entry
+
     def claim(self, content: dict[str, Any]) -> dict[str, Any]:
         """``content`` owned by the unit as well."""
         assert self.unit is not None
         return with_owners(content, owners(content) | {self.unit})
+
+
+def refuse_label_searches(params: Sequence[tuple[str, str]]) -> None:
+    """403 for a search by (or sorted by) ``_security``, anywhere in a chain or ``_has``: for a unit's user the
+    owner labels would tell which other units treat the person."""
+    for name, value in params:
+        parts = re.split(r"[.:]", name)
+        sorted_by = [v.strip().lstrip("-") for v in value.split(",")] if name == "_sort" else []
+        if OWNER_PARAM in parts or OWNER_PARAM in sorted_by:
+            raise FhirError(403, [Issue("forbidden", "Access denied: a unit's users do not search by security labels")])

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection
 
 from fhir_server.auth.ownership import Ownership
-from fhir_server.auth.principal import UNIT_ROLES
 from fhir_server.storage.store import ResourceStore
 
 if TYPE_CHECKING:
@@ -39,8 +38,7 @@ class Context:
 
     def __post_init__(self) -> None:
         self.store = ResourceStore(self.conn)
-        unit_bound = self.principal is not None and self.principal.role in UNIT_ROLES
-        self.ownership = Ownership(self.principal.org if unit_bound and self.principal else None)
+        self.ownership = Ownership.of(self.principal)
 
     @property
     def is_patient(self) -> bool:

@@ -319,3 +319,40 @@ def test_roles_bound_what_a_unit_user_does(client, server, world):
 def test_the_registry_administration_sees_every_unit(client, world):
     found = _ids(client.get(f"/fhir/Task?_tag={world.tag}"))
     assert found == {world.id(world.a, "Task"), world.id(world.b, "Task")}
+
+
+def test_a_unit_never_learns_which_other_units_treat_a_person(client, world):
+    """The shared patient is owned by A and B; A's user sees only A's label — in a read, a search, an include, a
+    history, a write's answer, a transaction's — and cannot search or sort by labels."""
+    a, b = world.a, world.b
+    me = world.staff("clerk", a)
+    patient = world.patient["id"]
+    assert owners(client.get(f"/fhir/Patient/{patient}").json()) == {a, b}  # the administration sees both
+    read = client.get(f"/fhir/Patient/{patient}", headers=me).json()
+    assert owners(read) == {a}
+    found = client.get(
+        f"/fhir/EpisodeOfCare?_id={world.id(a, 'EpisodeOfCare')}&_include=EpisodeOfCare:patient", headers=me
+    )
+    assert all(owners(e["resource"]) <= {a} for e in found.json()["entry"]) and len(found.json()["entry"]) == 2
+    history = client.get(f"/fhir/Patient/{patient}/_history", headers=me).json()
+    assert all(owners(e["resource"]) <= {a} for e in history["entry"] if "resource" in e)
+    updated = client.put(f"/fhir/Patient/{patient}", json={**read, "gender": "female"}, headers=me)
+    assert owners(_made(updated)) == {a}
+    assert owners(client.get(f"/fhir/Patient/{patient}").json()) == {a, b}  # B still owns it
+    person = {"resourceType": "Patient", "identifier": [{"system": FNR_SYSTEM, "value": world.fnr}]}
+    bundle = _transaction((person, "POST", "Patient"))
+    bundle["entry"][0]["request"]["ifNoneExist"] = f"identifier={FNR_SYSTEM}|{world.fnr}"
+    claimed = client.post("/fhir", json=bundle, headers=me | {"Prefer": "return=representation"})
+    assert claimed.status_code == 200, claimed.text
+    answered = claimed.json()["entry"][0]
+    assert answered["response"]["status"].startswith("200") and owners(answered["resource"]) == {a}
+    for query in (
+        f"_security={OWNER_SYSTEM}|{b}",
+        f"_security={b}",
+        f"subject:Patient._security={b}",
+        "_sort=_security",
+    ):
+        kind = "EpisodeOfCare" if "subject" not in query else "QuestionnaireResponse"
+        assert client.get(f"/fhir/{kind}?{query}", headers=me).status_code == 403, query
+    probe = {"If-None-Exist": f"identifier={FNR_SYSTEM}|{world.fnr}&_security={b}"}
+    assert client.post("/fhir/Patient", json={"resourceType": "Patient"}, headers=me | probe).status_code == 403

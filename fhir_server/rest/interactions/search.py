@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_
 
 from fhir_server.auth import patient_scope
+from fhir_server.auth.ownership import refuse_label_searches
 from fhir_server.errors import bad_request, not_found, operation_outcome
 from fhir_server.rest.bundles import bundle, page_url
 from fhir_server.rest.context import Context
@@ -77,8 +78,10 @@ def _search(
     page_token = req.param("_page")
     if page_token:
         params, cursor = tokens.open(page_token, path)
-    matching, controls = split_controls(params, settings.default_page_size, settings.max_page_size)
     ownership = ctx.ownership
+    if not ownership.sees_all:
+        refuse_label_searches(params)  # _sort included
+    matching, controls = split_controls(params, settings.default_page_size, settings.max_page_size)
     plan = server.search_plan(resource_type, matching, strict=_strict(req), ownership=ownership)
     param_types = server.param_types(resource_type) if resource_type else {}
     conditions = [*plan.conditions, *scope]
