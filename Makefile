@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: install install-test run test lint bench clean
+.PHONY: install install-test run test lint bench profiles clean
 
 install: $(VENV)/.installed
 
@@ -18,9 +18,15 @@ $(VENV)/.installed: pyproject.toml
 
 install-test: install $(VENV)/.installed-test
 
-$(VENV)/.installed-test: pyproject.toml
+$(VENV)/.installed-test: pyproject.toml ig/package-lock.json
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	if command -v npm >/dev/null; then npm ci --prefix ig --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the Implementation Guide tests will skip"; fi
 	touch $@
+
+# the Implementation Guide (ig/, FSH) compiled offline by SUSHI into profiles/ (committed: running needs no Node)
+profiles: install-test
+	$(BIN)/python ig/build_profiles.py
 
 # `make run` is for one machine: the development issuer (`ryggrad token`) on 127.0.0.1, unless set otherwise
 run: export RYGGRAD_AUTH ?= dev
@@ -42,4 +48,4 @@ bench: install-test
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .ryggrad .pytest_cache
+	rm -rf $(VENV) .ryggrad .pytest_cache ig/node_modules ig/fsh-generated

@@ -1,0 +1,59 @@
+CodeSystem: RegistryCS
+Id: registry
+Title: "Quality registries"
+Description: "The quality registries this server serves. A registry is configured by data (its Questionnaires, time points, consent rule and exclusions); this code names it."
+* ^url = "https://ryggrad.no/fhir/CodeSystem/registry"
+* ^caseSensitive = true
+* #nnrr "Norwegian neck and back registry" "Nasjonalt register for nakke- og ryggkirurgi og -behandling: interdisciplinary neck and back clinics."
+* #opr "Oslo pain registry" "The pain clinic registry of Oslo university hospital."
+
+CodeSystem: OwnerCS
+Id: owner
+Title: "Owning unit"
+Description: "Security labels naming the unit that owns a resource (rule N20): the code is the unit's organisasjonsnummer. The server stamps them; see the server's ownership rules."
+* ^url = "https://ryggrad.no/fhir/CodeSystem/owner"
+* ^caseSensitive = true
+* ^content = #not-present
+
+CodeSystem: DiagnosisCategoryCS
+Id: diagnosis-category
+Title: "NNRR diagnosis categories"
+Description: "The diagnosis categories of the NNRR clinician form (registry rules N17), for the neck and for the back."
+* ^url = "https://ryggrad.no/fhir/CodeSystem/diagnosis-category"
+* ^caseSensitive = true
+* #unspecific "Unspecific pain" "Unspecific neck or back pain."
+* #radiculopathy "Radiculopathy"
+* #myelopathy "Myelopathy"
+* #neoplasm "Neoplasm"
+* #fracture-luxation "Fracture or luxation"
+* #infection-rheumatological "Infection or rheumatological disease"
+* #axial-deviation "Axial deviation" "Back only: scoliosis and other axial deviations."
+* #other "Other"
+
+CodeSystem: ReferralLevelCS
+Id: referral-level
+Title: "Referral level"
+Description: "Where a referral was sent from, as the OPR tables count referrals."
+* ^url = "https://ryggrad.no/fhir/CodeSystem/referral-level"
+* ^caseSensitive = true
+* #local "Local" "From the hospital's own catchment area."
+* #regional "Regional" "From the health region."
+* #national "National" "From outside the health region."
+
+CodeSystem: ReferralDecisionCS
+Id: referral-decision
+Title: "Referral decision"
+Description: "The clinic's assessment of a referral."
+* ^url = "https://ryggrad.no/fhir/CodeSystem/referral-decision"
+* ^caseSensitive = true
+* #accepted "Accepted"
+* #rejected "Rejected"
+
+CodeSystem: ConsentChannelCS
+Id: consent-channel
+Title: "Consent channel"
+Description: "How a patient gave (or withdrew) consent."
+* ^url = "https://ryggrad.no/fhir/CodeSystem/consent-channel"
+* ^caseSensitive = true
+* #digital "Digital" "In the patient portal, signed in with ID-porten."
+* #paper "Paper" "On a paper form, keyed in by staff on the patient's behalf."

@@ -1,0 +1,124 @@
+// Valid examples, one or more per profile. Invalid ones are authored JSON in ig/examples/invalid/.
+// Person numbers are synthetic (month + 80); organisation numbers and RESH ids are made up.
+
+Instance: example-unit
+InstanceOf: RegistryOrganization
+Usage: #example
+Title: "A registry unit"
+* identifier[RESH].value = "4001234"
+* identifier[ENH].value = "974589095"
+* name = "Nakke- og ryggpoliklinikken"
+
+Instance: example-patient
+InstanceOf: RegistryPatient
+Usage: #example
+Title: "A registry patient"
+* identifier[FNR].value = "17858028973"
+* identifier[FNR].use = #official
+* name.use = #official
+* name.family = "Nordmann"
+* name.given = "Kari"
+* gender = #female
+* birthDate = "1980-05-17"
+
+Instance: example-practitioner
+InstanceOf: RegistryPractitioner
+Usage: #example
+Title: "A practitioner"
+* identifier[HPR].value = "565501872"
+* name.family = "Lege"
+* name.given = "Lise"
+
+Instance: example-appointment
+InstanceOf: RegistryAppointment
+Usage: #example
+Title: "An NNRR-potential appointment"
+* extension[referralDate].valueDate = "2026-01-05"
+* extension[registryPotential].valueCoding = RegistryCS#nnrr
+* identifier.system = "urn:oid:2.16.578.1.12.4.1.2.1234.9"
+* identifier.value = "A-100234"
+* status = #booked
+* start = "2026-02-10T09:00:00+01:00"
+* end = "2026-02-10T10:00:00+01:00"
+* participant[+].actor = Reference(example-patient)
+* participant[=].status = #accepted
+* participant[+].actor = Reference(example-practitioner)
+* participant[=].status = #accepted
+
+Instance: example-episode
+InstanceOf: RegistryEpisodeOfCare
+Usage: #example
+Title: "An NNRR episode"
+* extension[registry].valueCoding = RegistryCS#nnrr
+* extension[referralDate].valueDate = "2026-01-05"
+* extension[visitDate].valueDate = "2026-02-10"
+* status = #active
+* patient = Reference(example-patient)
+* managingOrganization = Reference(example-unit)
+* period.start = "2026-01-05"
+
+Instance: example-consent
+InstanceOf: RegistryConsent
+Usage: #example
+Title: "Consent to NNRR with research use"
+* extension[registry].valueCoding = RegistryCS#nnrr
+* extension[channel].valueCoding = ConsentChannelCS#digital
+* status = #active
+* category = http://loinc.org#59284-0 "Patient Consent"
+* patient = Reference(example-patient)
+* dateTime = "2026-01-20T10:15:00+01:00"
+* provision.type = #permit
+* provision.provision.type = #permit
+* provision.provision.purpose = $ActReason#HRESCH "healthcare research"
+
+Instance: example-prom-task
+InstanceOf: PromTask
+Usage: #example
+Title: "The pre-consultation form, sent"
+* meta.security[serviceArea].code = #3
+* extension[registry].valueCoding = RegistryCS#nnrr
+* extension[episode].valueReference = Reference(example-episode)
+* identifier[guid].value = "urn:uuid:6a1f3c52-0d7e-4b8e-9a55-2f1c7d9e4b10"
+* status = #ready
+* intent = #order
+* priority = #routine
+* description = "Skjema før første konsultasjon"
+* focus = Reference(Questionnaire/nnrr-pre-consultation)
+* for = Reference(example-patient)
+* owner = Reference(example-patient)
+* authoredOn = "2026-01-25T09:00:00+01:00"
+* restriction.period.start = "2026-01-25T09:00:00+01:00"
+* restriction.period.end = "2026-02-10T09:00:00+01:00"
+
+Instance: example-response
+InstanceOf: RegistryQuestionnaireResponse
+Usage: #example
+Title: "A draft response"
+* extension[episode].valueReference = Reference(example-episode)
+* questionnaire = "https://ryggrad.no/fhir/Questionnaire/nnrr-pre-consultation|1.0.0"
+* status = #in-progress
+* subject = Reference(example-patient)
+* author = Reference(example-patient)
+* authored = "2026-02-01T18:30:00+01:00"
+
+Instance: example-diagnosis
+InstanceOf: RegistryDiagnosis
+Usage: #example
+Title: "Lumbago with sciatica, radiculopathy"
+* clinicalStatus = http://terminology.hl7.org/CodeSystem/condition-clinical#active
+* code.coding[icd10no] = $ICD10NO#M54.4 "Lumbago med isjias"
+* code.coding[category] = DiagnosisCategoryCS#radiculopathy
+* subject = Reference(example-patient)
+
+Instance: example-referral
+InstanceOf: RegistryReferral
+Usage: #example
+Title: "An accepted regional referral"
+* extension[level].valueCoding = ReferralLevelCS#regional
+* extension[decision].extension[decision].valueCoding = ReferralDecisionCS#accepted
+* extension[decision].extension[date].valueDate = "2026-01-08"
+* status = #active
+* intent = #order
+* subject = Reference(example-patient)
+* authoredOn = "2026-01-05"
+* performer = Reference(example-unit)

@@ -1,0 +1,95 @@
+Extension: ReferralDate
+Id: referral-date
+Title: "Referral date"
+Description: "The date the referral that led here was received (henvisningsdato)."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/referral-date"
+* ^context[+].type = #element
+* ^context[=].expression = "Appointment"
+* ^context[+].type = #element
+* ^context[=].expression = "EpisodeOfCare"
+* value[x] only date
+* value[x] 1..1
+
+Extension: RegistryPotential
+Id: registry-potential
+Title: "Registry potential"
+Description: "The EHR's flag that the appointment's patient may belong in a registry (for NNRR: an NNRR-potential referral). It names the registry; an appointment without it opens no episode."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/registry-potential"
+* ^context[+].type = #element
+* ^context[=].expression = "Appointment"
+* value[x] only Coding
+* value[x] 1..1
+* value[x] from RegistryVS (required)
+
+Extension: Registry
+Id: registry
+Title: "Registry"
+Description: "The quality registry a resource belongs to."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/registry"
+* ^context[+].type = #element
+* ^context[=].expression = "EpisodeOfCare"
+* ^context[+].type = #element
+* ^context[=].expression = "Consent"
+* ^context[+].type = #element
+* ^context[=].expression = "Task"
+* value[x] only Coding
+* value[x] 1..1
+* value[x] from RegistryVS (required)
+
+Extension: VisitDate
+Id: visit-date
+Title: "Visit date"
+Description: "The date of the first consultation of an episode; follow-ups are counted from it (N21)."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/visit-date"
+* ^context[+].type = #element
+* ^context[=].expression = "EpisodeOfCare"
+* value[x] only date
+* value[x] 1..1
+
+Extension: ConsentChannel
+Id: consent-channel
+Title: "Consent channel"
+Description: "Whether the consent was given digitally or on paper."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/consent-channel"
+* ^context[+].type = #element
+* ^context[=].expression = "Consent"
+* value[x] only Coding
+* value[x] 1..1
+* value[x] from ConsentChannelVS (required)
+
+Extension: ReferralLevel
+Id: referral-level
+Title: "Referral level"
+Description: "Local, regional or national referral (the OPR tables count these)."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/referral-level"
+* ^context[+].type = #element
+* ^context[=].expression = "ServiceRequest"
+* value[x] only Coding
+* value[x] 1..1
+* value[x] from ReferralLevelVS (required)
+
+Extension: ReferralDecision
+Id: referral-decision
+Title: "Referral decision"
+Description: "The clinic's decision on the referral and its date."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/referral-decision"
+* ^context[+].type = #element
+* ^context[=].expression = "ServiceRequest"
+* extension contains
+    decision 1..1 and
+    date 1..1
+* extension[decision].value[x] only Coding
+* extension[decision].value[x] from ReferralDecisionVS (required)
+* extension[date].value[x] only date
+
+Extension: Episode
+Id: episode
+Title: "Episode"
+Description: "The episode of care (forløp) a task or a response belongs to."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/episode"
+* ^context[+].type = #element
+* ^context[=].expression = "Task"
+* ^context[+].type = #element
+* ^context[=].expression = "QuestionnaireResponse"
+* value[x] only Reference(EpisodeOfCare)
+* value[x] 1..1

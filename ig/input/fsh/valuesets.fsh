@@ -1,0 +1,34 @@
+ValueSet: RegistryVS
+Id: registry
+Title: "Quality registries"
+Description: "The registries this server serves."
+* ^url = "https://ryggrad.no/fhir/ValueSet/registry"
+* include codes from system RegistryCS
+
+ValueSet: DiagnosisCategoryVS
+Id: diagnosis-category
+Title: "NNRR diagnosis categories"
+Description: "The NNRR clinician form's diagnosis categories."
+* ^url = "https://ryggrad.no/fhir/ValueSet/diagnosis-category"
+* include codes from system DiagnosisCategoryCS
+
+ValueSet: ReferralLevelVS
+Id: referral-level
+Title: "Referral level"
+Description: "Local, regional or national referral."
+* ^url = "https://ryggrad.no/fhir/ValueSet/referral-level"
+* include codes from system ReferralLevelCS
+
+ValueSet: ReferralDecisionVS
+Id: referral-decision
+Title: "Referral decision"
+Description: "Accepted or rejected."
+* ^url = "https://ryggrad.no/fhir/ValueSet/referral-decision"
+* include codes from system ReferralDecisionCS
+
+ValueSet: ConsentChannelVS
+Id: consent-channel
+Title: "Consent channel"
+Description: "Digital or paper."
+* ^url = "https://ryggrad.no/fhir/ValueSet/consent-channel"
+* include codes from system ConsentChannelCS
