@@ -28,6 +28,7 @@ from fhir_server.search.query import SearchParameterRegistry, SearchPlan, build_
 from fhir_server.secret_key import server_key
 from fhir_server.settings import Settings
 from fhir_server.storage.engine import Database
+from fhir_server.validation.profile import ProfileValidator
 from fhir_server.validation.structure import ResourceValidator
 
 
@@ -46,6 +47,22 @@ class FhirServer:
     @cached_property
     def validator(self) -> ResourceValidator:
         return ResourceValidator(self.definitions, check_models=self.settings.validate_with_models)
+
+    @cached_property
+    def profile_validator(self) -> ProfileValidator:
+        return ProfileValidator(self.definitions)
+
+    def profiles_for(self, resource: dict[str, Any]) -> list[str]:
+        """The profiles a written resource is checked against: those it claims that the server holds, and the
+        one the settings enforce for its type."""
+        meta = resource.get("meta")
+        claimed = meta.get("profile") if isinstance(meta, dict) else None
+        urls = [u for u in claimed if isinstance(u, str)] if isinstance(claimed, list) else []
+        enforced = self.settings.enforced_profiles.get(str(resource.get("resourceType")))
+        if enforced:
+            urls.append(enforced)
+        known = [u for u in dict.fromkeys(urls) if self.profile_validator.knows(u)]
+        return known
 
     @cached_property
     def indexer(self) -> ResourceIndexer:

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
         "cost ~0.35 ms per resource, about 40 % of transaction ingest.",
     )
 
+    enforced_profiles: dict[str, str] = Field(
+        default_factory=dict,
+        description="Resource type -> profile URL every written resource of that type must conform to, whatever "
+        'its meta.profile says (JSON: {"EpisodeOfCare": "https://ryggrad.no/fhir/StructureDefinition/'
+        'registry-episode-of-care"}). Resources that claim a profile the server holds are always checked.',
+    )
+
     # Limits
     max_body_bytes: int = Field(default=20 * 1024 * 1024, description="Largest accepted request body.")
     max_json_depth: int = Field(default=64, description="Deepest accepted JSON nesting.")

@@ -40,6 +40,11 @@ def checked_resource(ctx: Context, body: Any, resource_type: str) -> dict[str, A
     errors = [i for i in issues if i.severity in ("error", "fatal")]
     if errors:
         raise FhirError(400, errors)
+    for profile in ctx.server.profiles_for(body):  # valid R4, but not what the profile demands: 422
+        profile_issues = ctx.server.profile_validator.validate(body, profile)
+        profile_errors = [i for i in profile_issues if i.severity in ("error", "fatal")]
+        if profile_errors:
+            raise FhirError(422, profile_errors)
     return body
 
 

@@ -67,6 +67,7 @@ Title: "Consent to NNRR with research use"
 * category = http://loinc.org#59284-0 "Patient Consent"
 * patient = Reference(example-patient)
 * dateTime = "2026-01-20T10:15:00+01:00"
+* policy.uri = "https://ryggrad.no/fhir/policy/nnrr-participation"
 * provision.type = #permit
 * provision.provision.type = #permit
 * provision.provision.purpose = $ActReason#HRESCH "healthcare research"
