@@ -166,6 +166,9 @@ class ProfileCompiler:
         core = self._core_element(str(base.get("path", element["path"])))
         if core is None:
             return bool(node.binding or node.targets)
+        core_types = {str(t.get("code")) for t in core.get("type") or () if isinstance(t, dict)}
+        if node.type_codes and core_types and set(node.type_codes) != core_types:
+            return True  # fewer types allowed (an extension's value[x])
         core_binding = core.get("binding") or {}
         if node.binding and node.binding != (core_binding.get("strength"), core_binding.get("valueSet")):
             return True
@@ -432,8 +435,8 @@ class _Walk:
         if node.binding is not None:
             self.binding(node, value, path)
         for url in node.profiles:
-            if "Extension" in node.type_codes and isinstance(value, dict):
-                self.extension(url, value, path)
+            if isinstance(value, dict):
+                self.typed_profile(url, value, path, is_extension="Extension" in node.type_codes)
         for invariant in node.invariants:
             self.invariant(invariant, value, path)
 
@@ -466,14 +469,15 @@ class _Walk:
             severity = "error" if strength == "required" else "warning"
             self.add("code-invalid", f"The code is not in the {strength} ValueSet {value_set}", path, severity)
 
-    def extension(self, url: str, value: dict[str, Any], path: str) -> None:
+    def typed_profile(self, url: str, value: dict[str, Any], path: str, *, is_extension: bool) -> None:
+        """A value against its type's profile: an extension against its definition (``value[x]`` types, nested
+        extensions), a datatype against a datatype profile (an Address against no-basis-Address)."""
         definition = self.validator.compiler.compile(url)
-        if definition is None or value.get("url") != url.partition("|")[0]:
+        if definition is None or (is_extension and value.get("url") != url.partition("|")[0]):
             return
         for child in definition.children.values():
-            if child.name in ("id", "url"):
-                continue
-            self.child(child, value, path)
+            if child.name not in ("id", "url"):
+                self.child(child, value, path)
 
     def invariant(self, invariant: Invariant, value: Any, path: str) -> None:
         try:
