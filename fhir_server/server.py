@@ -13,7 +13,7 @@ from fhir_server.auth.dev_issuer import DevIssuer
 from fhir_server.auth.ownership import Ownership, refuse_label_searches
 from fhir_server.auth.replay import replay_cache
 from fhir_server.auth.tokens import TokenVerifier
-from fhir_server.definitions.registry import Definitions, default_definitions
+from fhir_server.definitions.registry import CORE_BASE, Definitions, default_definitions
 from fhir_server.errors import FhirError, Issue
 from fhir_server.http.hardening import RateLimiter
 from fhir_server.rest.context import Context, utc_now
@@ -29,6 +29,7 @@ from fhir_server.secret_key import server_key
 from fhir_server.settings import Settings
 from fhir_server.storage.engine import Database
 from fhir_server.validation.profile import ProfileValidator
+from fhir_server.validation.questionnaire_response import QuestionnaireResponseValidator
 from fhir_server.validation.structure import ResourceValidator
 
 
@@ -61,8 +62,14 @@ class FhirServer:
         enforced = self.settings.enforced_profiles.get(str(resource.get("resourceType")))
         if enforced:
             urls.append(enforced)
+        if resource.get("resourceType") == "Questionnaire":  # its own invariants (que-*): can it be filled in?
+            urls.append(CORE_BASE + "Questionnaire")
         known = [u for u in dict.fromkeys(urls) if self.profile_validator.knows(u)]
         return known
+
+    @cached_property
+    def response_validator(self) -> QuestionnaireResponseValidator:
+        return QuestionnaireResponseValidator(self.definitions)
 
     @cached_property
     def indexer(self) -> ResourceIndexer:

@@ -6,12 +6,16 @@ import re
 import uuid
 from typing import Any
 
+from sqlalchemy import select
+
 from fhir_server.errors import FhirError, Issue, bad_request, conflict, not_found, operation_outcome
 from fhir_server.rest.context import Context
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.versioning import next_timestamp, stamp_meta, version_headers, without_server_meta
 from fhir_server.search.index.rows import IndexRows
+from fhir_server.storage.schema import resource, search_uri
 from fhir_server.storage.store import IdTaken, StoredVersion, VersionConflict
+from fhir_server.validation.questionnaire_response import resolve_questionnaire
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 WRITE_RETRIES = 3
@@ -45,7 +49,36 @@ def checked_resource(ctx: Context, body: Any, resource_type: str) -> dict[str, A
         profile_errors = [i for i in profile_issues if i.severity in ("error", "fatal")]
         if profile_errors:
             raise FhirError(422, profile_errors)
+    if resource_type == "QuestionnaireResponse":
+        check_against_questionnaire(ctx, body)
     return body
+
+
+def check_against_questionnaire(ctx: Context, response: dict[str, Any]) -> None:
+    """A response whose Questionnaire the server holds (stored, or in ``profiles/``) is checked against it: 422
+    with each broken rule. One the server does not hold is not judged."""
+    canonical = response.get("questionnaire")
+    if not isinstance(canonical, str):
+        return
+    questionnaire = resolve_questionnaire(canonical, lambda url: find_questionnaires(ctx, url))
+    if questionnaire is None:
+        return
+    errors = [i for i in ctx.server.response_validator.validate(response, questionnaire) if i.severity == "error"]
+    if errors:
+        raise FhirError(422, errors)
+
+
+def find_questionnaires(ctx: Context, url: str) -> list[dict[str, Any]]:
+    """The Questionnaires with canonical ``url``: stored ones (by the ``url`` index), then the conformance
+    package's."""
+    u = search_uri.c
+    rids = select(u.rid).where(u.resource_type == "Questionnaire", u.param == "url", u.value == url)
+    rows = ctx.conn.execute(
+        select(resource.c.content).where(resource.c.rid.in_(rids), ~resource.c.deleted).limit(50)
+    ).all()
+    found = [row.content for row in rows if isinstance(row.content, dict)]
+    packaged = ctx.server.definitions.resource("Questionnaire", url)
+    return found + ([packaged] if packaged is not None else [])
 
 
 def new_id() -> str:

@@ -28,6 +28,9 @@ from fhir_server.errors import Issue
 from fhir_server.norway.identifiers import DNR_SYSTEM, FNR_SYSTEM, is_valid_dnr, is_valid_fnr
 
 _CODED = frozenset({"code", "Coding", "CodeableConcept"})
+#: Core definitions whose own invariants are checked here too: a Questionnaire's (que-1 … que-13) decide
+#: whether the forms the registry serves can be filled in at all.
+CORE_INVARIANTS_CHECKED = frozenset({CORE_BASE + "Questionnaire"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,10 @@ class Constraint:
     discriminators: tuple[tuple[str, str], ...] = ()  # (type, path)
     closed: bool = False
     own: bool = False  # constrains more than the base R4 element does (else only its descendants may)
+
+
+def _quiet(label: str, value: Any) -> None:
+    """A FHIRPath ``trace()`` sink: nothing of a resource reaches stdout or the logs."""
 
 
 def _prune(node: Constraint) -> bool:
@@ -223,7 +230,8 @@ class ProfileCompiler:
         for constraint in element.get("constraint") or ():
             source = constraint.get("source") or ""
             expression = constraint.get("expression")
-            if not expression or not source or (source.startswith(CORE_BASE) and source != own_source):
+            core = not source or (source.startswith(CORE_BASE) and source != own_source)
+            if not expression or (core and own_source not in CORE_INVARIANTS_CHECKED):
                 continue  # the core's invariants (with a core source, or none) are the structural layer's
             yield Invariant(
                 str(constraint.get("key")),
@@ -236,7 +244,7 @@ class ProfileCompiler:
         import fhirpathpy
         from fhirpathpy.models import models
 
-        compiled = fhirpathpy.compile(expression, models["r4"])
+        compiled = fhirpathpy.compile(expression, models["r4"], {"traceFn": _quiet})  # core trace() prints
 
         def run(value: Any, resource: Any) -> list[Any]:
             return compiled(value, {"resource": resource, "rootResource": resource})
