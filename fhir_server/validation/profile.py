@@ -30,7 +30,7 @@ from fhir_server.norway.identifiers import DNR_SYSTEM, FNR_SYSTEM, is_valid_dnr,
 _CODED = frozenset({"code", "Coding", "CodeableConcept"})
 #: Core definitions whose own invariants are checked here too: a Questionnaire's (que-1 … que-13) decide
 #: whether the forms the registry serves can be filled in at all.
-CORE_INVARIANTS_CHECKED = frozenset({CORE_BASE + "Questionnaire"})
+CORE_INVARIANTS_CHECKED = {CORE_BASE + "Questionnaire": "que-"}  # definition → the key prefix of its own
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +231,8 @@ class ProfileCompiler:
             source = constraint.get("source") or ""
             expression = constraint.get("expression")
             core = not source or (source.startswith(CORE_BASE) and source != own_source)
-            if not expression or (core and own_source not in CORE_INVARIANTS_CHECKED):
+            prefix = CORE_INVARIANTS_CHECKED.get(str(own_source))
+            if not expression or (core and not (prefix and str(constraint.get("key", "")).startswith(prefix))):
                 continue  # the core's invariants (with a core source, or none) are the structural layer's
             yield Invariant(
                 str(constraint.get("key")),

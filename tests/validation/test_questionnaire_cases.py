@@ -23,6 +23,7 @@ KNOWN_DISAGREEMENTS = {
     "string-with-coding-async-qr": "a string answer checked against an external ValueSet's displays",
     "quantity-units-not-in-value-set-qr": "UCUM unit ValueSets need a terminology server",
     "q-enablewhen-me-wrong": "R4's que-12 reads enableWhen.count() > 2; the reference validator applies > 1",
+    "questionnaire-enableWhen-dw": "the same que-12 reading",
 }
 
 
@@ -73,3 +74,4 @@ def test_agreement_with_the_reference_validator_is_at_least_90_percent(verdict):
     assert len(cases) >= 80
     assert differing <= set(KNOWN_DISAGREEMENTS), sorted(differing - set(KNOWN_DISAGREEMENTS))
     assert agreed / len(cases) >= 0.9, f"{agreed}/{len(cases)}"
+    print(f"agreement with the reference validator: {agreed}/{len(cases)}")
