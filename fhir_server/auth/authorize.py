@@ -18,6 +18,8 @@ _OPERATION = {
     **dict.fromkeys(("read", "vread", "history-instance"), "r"),
     **dict.fromkeys(("search-type", "search-system", "history-type", "history-system"), "s"),
     **{"create": "c", "update": "u", "patch": "u", "delete": "d"},
+    "operation-type": "c",  # $validate of new content: what one may create
+    "operation-instance": "r",  # … of a stored resource: what one may read
 }
 
 

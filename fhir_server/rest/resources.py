@@ -44,28 +44,24 @@ def checked_resource(ctx: Context, body: Any, resource_type: str) -> dict[str, A
     errors = [i for i in issues if i.severity in ("error", "fatal")]
     if errors:
         raise FhirError(400, errors)
-    for profile in ctx.server.profiles_for(body):  # valid R4, but not what the profile demands: 422
-        profile_issues = ctx.server.profile_validator.validate(body, profile)
-        profile_errors = [i for i in profile_issues if i.severity in ("error", "fatal")]
-        if profile_errors:
-            raise FhirError(422, profile_errors)
-    if resource_type == "QuestionnaireResponse":
-        check_against_questionnaire(ctx, body)
+    errors = [i for i in content_issues(ctx, body, ctx.server.profiles_for(body)) if i.severity in ("error", "fatal")]
+    if errors:  # valid R4, but not what a profile or the resource's Questionnaire demands
+        raise FhirError(422, errors)
     return body
 
 
-def check_against_questionnaire(ctx: Context, response: dict[str, Any]) -> None:
-    """A response whose Questionnaire the server holds (stored, or in ``profiles/``) is checked against it: 422
-    with each broken rule. One the server does not hold is not judged."""
-    canonical = response.get("questionnaire")
-    if not isinstance(canonical, str):
-        return
-    questionnaire = resolve_questionnaire(canonical, lambda url: find_questionnaires(ctx, url))
-    if questionnaire is None:
-        return
-    errors = [i for i in ctx.server.response_validator.validate(response, questionnaire) if i.severity == "error"]
-    if errors:
-        raise FhirError(422, errors)
+def content_issues(ctx: Context, body: dict[str, Any], profiles: list[str]) -> list[Issue]:
+    """What valid R4 content breaks beyond R4: the ``profiles`` (each known to the server) and, for a
+    QuestionnaireResponse, its Questionnaire where the server holds it (one it does not hold is not judged)."""
+    issues: list[Issue] = []
+    for profile in profiles:
+        issues += ctx.server.profile_validator.validate(body, profile)
+    canonical = body.get("questionnaire")
+    if body.get("resourceType") == "QuestionnaireResponse" and isinstance(canonical, str):
+        questionnaire = resolve_questionnaire(canonical, lambda url: find_questionnaires(ctx, url))
+        if questionnaire is not None:
+            issues += ctx.server.response_validator.validate(body, questionnaire)
+    return issues
 
 
 def find_questionnaires(ctx: Context, url: str) -> list[dict[str, Any]]:

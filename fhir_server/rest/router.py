@@ -7,6 +7,7 @@ from collections.abc import Callable
 from fhir_server.auth import patient_scope
 from fhir_server.auth.authorize import authorize
 from fhir_server.errors import FhirError, bad_request, conflict, fhir_error, not_found
+from fhir_server.operations import validate
 from fhir_server.rest.context import Context
 from fhir_server.rest.interactions import create, delete, history, patch, read, search, update
 from fhir_server.rest.interactions.capabilities import metadata
@@ -41,6 +42,9 @@ def route(req: FhirRequest) -> tuple[Handler, tuple[str, ...], str | None]:
     elif n == 1 and parts[0] == "_history":
         table = {("GET", 1): history.history}
         args = ()
+    elif n in (2, 3) and parts[-1] == "$validate":
+        table = {("POST", n): validate.validate, **({("GET", 3): validate.validate} if n == 3 else {})}
+        args = parts[:-1]
     elif (n >= 1 and parts[0].startswith("$")) or (n >= 2 and parts[-1].startswith("$")):
         raise fhir_error(404, "not-supported", f"The operation '{parts[-1]}' is not known to this server")
     elif n == 1:
@@ -98,6 +102,7 @@ _INTERACTIONS: dict[Handler, str] = {
     delete.delete: "delete",
     patch.conditional_patch: "patch",
     patch.patch: "patch",
+    validate.validate: "operation",
     read.read: "read",
     read.vread: "vread",
 }
@@ -110,6 +115,8 @@ def interaction(req: FhirRequest) -> tuple[str, tuple[str, ...]]:
     handler, args, _ = route(req)
     if handler is history.history:
         return _HISTORY[len(args)], args
+    if handler is validate.validate:
+        return ("operation-instance" if len(args) == 2 else "operation-type"), args
     return _INTERACTIONS[handler], args
 
 
@@ -133,14 +140,15 @@ def _patient_checks(ctx: Context, req: FhirRequest) -> None:
     code, args = interaction(req)
     patient_scope.check_request(code, args, req)
     ids = ctx.patient_ids()
-    if code in ("read", "vread", "history-instance") or (code == "update" and ctx.store.current(*args[:2])):
+    reads = ("read", "vread", "history-instance", "operation-instance")
+    if code in reads or (code == "update" and ctx.store.current(*args[:2])):
         patient_scope.check_readable(ctx.conn, args[0], args[1], ids)
     if code in ("create", "update"):
         body = req.body if isinstance(req.body, dict) else {}
         patient_scope.check_content(args[0], body, ctx.server.indexer.rows(body), ids)
 
 
-_ONE_RESOURCE = frozenset({"read", "vread", "history-instance", "update", "patch", "delete"})
+_ONE_RESOURCE = frozenset({"read", "vread", "history-instance", "update", "patch", "delete", "operation-instance"})
 
 
 def _unit_checks(ctx: Context, req: FhirRequest) -> None:

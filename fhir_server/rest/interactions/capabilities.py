@@ -6,6 +6,7 @@ from typing import Any
 
 from fhir_server import FHIR_VERSION, __version__
 from fhir_server.auth.ownership import OWNER_SYSTEM
+from fhir_server.operations.validate import DEFINITION as VALIDATE_DEFINITION
 from fhir_server.rest.context import Context
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.versioning import instant
@@ -96,6 +97,7 @@ def _resource_entry(ctx: Context, resource_type: str) -> dict[str, Any]:
         "searchInclude": search_include,
         "searchRevInclude": search_rev_include,
         "searchParam": params,
+        "operation": [{"name": "validate", "definition": VALIDATE_DEFINITION}],
     }
 
 
