@@ -3,6 +3,7 @@
 - Conformance resources (StructureDefinitions, ValueSets, CodeSystems, SearchParameters, Questionnaires, Measures …)
   go to ``profiles/``, with the authored JSON of ``ig/input/resources/``: the package the server loads, committed so
   that running the server needs no Node.
+- The registry Questionnaires, built from the instrument catalogue in ``ig/forms/``, go to ``profiles/`` too.
 - Example instances go to ``ig/examples/valid/`` (the tests validate them; the invalid ones beside them are
   authored by hand).
 
@@ -26,6 +27,9 @@ PROFILES = ROOT / "profiles"
 EXAMPLES = IG / "examples" / "valid"
 AUTHORED = IG / "input" / "resources"
 SUSHI = IG / "node_modules" / ".bin" / "sushi"
+
+sys.path.insert(0, str(IG))
+from forms.registry_forms import build as build_forms  # noqa: E402
 
 #: Resource types that define rather than record: they make up the conformance package.
 DEFINITIONS = frozenset(
@@ -69,6 +73,8 @@ def compile_ig(out: Path) -> dict[str, dict[Path, str]]:
         resource = json.loads(path.read_text(encoding="utf-8"))
         kind = "profiles" if resource.get("resourceType") in DEFINITIONS else "examples"
         files[kind][Path(path.name)] = _canonical_json(resource)
+    for form in build_forms():  # the registry Questionnaires, built from the instrument catalogue
+        files["profiles"][Path(f"Questionnaire-{form['id']}.json")] = _canonical_json(form)
     return files
 
 

@@ -1,0 +1,259 @@
+"""The registries' patient forms as Helsenorge ``sdf`` Questionnaires (norway.md): NNRR's pre-consultation form and
+its 6- and 12-month follow-ups; OPR's baseline, short baseline (with its reason list) and follow-up. Each is
+versioned (responses keep the version they answered, P9) and carries the service-area label and language tag
+Helsenorge expects. The clinician form comes with the clinician pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forms.instruments import (
+    EQ5D,
+    FABQ,
+    HSCL10,
+    LPFS,
+    NDI,
+    ODI,
+    UHI,
+    VALIDATION_TEXT,
+    choice_item,
+    scale_item,
+)
+
+CANONICAL = "https://ryggrad.no/fhir/Questionnaire/"
+VERSION = "1.0.0"
+SDF = "http://ehelse.no/fhir/StructureDefinition/"
+
+PAIN_REGIONS = [(f"r{n:02d}", f"Område {n}") for n in range(1, 33)]
+SHORT_BASELINE_REASONS = [
+    ("no-device", "Har ikke PC, telefon eller nettbrett"),
+    ("login-problems", "Tekniske problemer med å logge inn"),
+    ("own-equipment", "Tekniske problemer med eget utstyr"),
+    ("did-not-understand", "Forsto ikke at skjemaet skulle fylles ut før timen"),
+    ("declined", "Ønsket ikke å delta"),
+    ("could-not-answer", "Kunne ikke svare selv"),
+    ("no-id-device", "Har ikke elektronisk ID"),
+    ("forgot", "Hadde glemt det"),
+    ("other", "Annet"),
+]
+
+
+def _form(key: str, title: str, items: list[dict[str, Any]], registry: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Questionnaire",
+        "id": key,
+        "meta": {
+            "profile": [SDF + "sdf-Questionnaire"],
+            "security": [{"system": "urn:oid:2.16.578.1.12.4.1.1.7618", "code": "3", "display": "Helsehjelp"}],
+            "tag": [{"system": "urn:ietf:bcp:47", "code": "nb-NO", "display": "Norsk bokmål"}],
+        },
+        "language": "nb-NO",
+        "extension": [
+            {
+                "url": SDF + "sdf-authenticationrequirement",
+                "valueCoding": {"system": "http://ehelse.no/fhir/CodeSystem/AuthenticationRequirement", "code": "3"},
+            },
+            {
+                "url": SDF + "sdf-save-capabilities",
+                "valueCoding": {"system": "http://helsenorge.no/fhir/CodeSystem/SaveCapabilites", "code": "1"},
+            },
+        ],
+        "url": CANONICAL + key,
+        "version": VERSION,
+        "name": key.replace("-", "_"),
+        "title": title,
+        "status": "active",
+        "useContext": [
+            {
+                "code": {"system": "http://terminology.hl7.org/CodeSystem/usage-context-type", "code": "program"},
+                "valueCodeableConcept": {
+                    "coding": [{"system": "https://ryggrad.no/fhir/CodeSystem/registry", "code": registry}]
+                },
+            }
+        ],
+        "item": items,
+    }
+
+
+def _consent() -> dict[str, Any]:
+    """N2: the form cannot be submitted without this box ticked (its only option, and required)."""
+    item = choice_item(
+        "consent",
+        "Jeg samtykker til at opplysningene registreres i registeret og kan brukes til forskning (se hva som "
+        "registreres og hvorfor)",
+        [("given", "Jeg samtykker")],
+        required=True,
+    )
+    item["extension"].append({"url": VALIDATION_TEXT, "valueString": "Du må samtykke for å sende skjemaet"})
+    return item
+
+
+def _background() -> dict[str, Any]:
+    return {
+        "linkId": "background",
+        "text": "Om deg og plagene",
+        "type": "group",
+        "item": [
+            choice_item(
+                "education",
+                "Høyeste fullførte utdanning",
+                [
+                    ("primary", "Grunnskole"),
+                    ("secondary", "Videregående"),
+                    ("higher-short", "Høyskole/universitet inntil 4 år"),
+                    ("higher-long", "Høyskole/universitet mer enn 4 år"),
+                ],
+            ),
+            choice_item(
+                "pain-duration",
+                "Hvor lenge har du hatt plagene?",
+                [("lt3m", "Under 3 måneder"), ("3-12m", "3-12 måneder"), ("1-2y", "1-2 år"), ("gt2y", "Mer enn 2 år")],
+            ),
+            scale_item("pain-rest", "Smerte i hvile siste uke (0-10)", "0-10", code="pain-nrs-rest"),
+            scale_item("pain-activity", "Smerte i aktivitet siste uke (0-10)", "0-10", code="pain-nrs-activity"),
+            choice_item(
+                "analgesics",
+                "Bruker du smertestillende?",
+                [("daily", "Daglig"), ("weekly", "Ukentlig"), ("rarely", "Sjelden"), ("never", "Aldri")],
+            ),
+            choice_item(
+                "physical-activity",
+                "Hvor ofte er du fysisk aktiv?",
+                [
+                    ("never", "Aldri"),
+                    ("weekly-lt1", "Sjeldnere enn én gang i uken"),
+                    ("weekly-1", "Én gang i uken"),
+                    ("weekly-2-3", "2-3 ganger i uken"),
+                    ("daily", "Nesten hver dag"),
+                ],
+            ),
+            choice_item(
+                "earlier-treatment",
+                "Tidligere behandling for plagene",
+                [("physio", "Fysioterapi"), ("chiro", "Kiropraktor"), ("surgery", "Operasjon"), ("other", "Annet")],
+                repeats=True,
+            ),
+            _work_status(),
+        ],
+    }
+
+
+def _work_status() -> dict[str, Any]:
+    return choice_item(
+        "work-status",
+        "Arbeidssituasjon nå",
+        [
+            ("working", "I arbeid"),
+            ("sick-leave", "Sykmeldt"),
+            ("unemployed", "Arbeidsledig"),
+            ("student", "Student"),
+            ("aap", "Arbeidsavklaringspenger"),
+            ("pension", "Pensjonist/uføretrygdet"),
+        ],
+        repeats=True,
+    )
+
+
+def _pain_drawing() -> dict[str, Any]:
+    item = choice_item("pain-drawing", "Marker områdene der du har smerter", PAIN_REGIONS, repeats=True)
+    item["code"] = [{"system": "https://ryggrad.no/fhir/CodeSystem/instrument", "code": "pain-drawing"}]
+    return item
+
+
+def nnrr_pre_consultation() -> dict[str, Any]:
+    items = [
+        _background(),
+        _pain_drawing(),
+        ODI.group(),
+        NDI.group(),
+        FABQ.group(),
+        HSCL10.group(),
+        UHI.group(),
+        EQ5D.group(),
+        _consent(),
+    ]
+    return _form("nnrr-pre-consultation", "NNRR - skjema før første konsultasjon", items, "nnrr")
+
+
+def nnrr_follow_up(months: int) -> dict[str, Any]:
+    items = [
+        scale_item("gpe", "Hvordan er plagene nå sammenlignet med før behandlingen?", "gpe", code="gpe", required=True),
+        scale_item("satisfaction", "Hvor fornøyd er du med behandlingen?", "satisfaction", code="satisfaction"),
+        scale_item("pain-activity", "Smerte i aktivitet siste uke (0-10)", "0-10", code="pain-nrs-activity"),
+        _work_status(),
+        choice_item(
+            "treatment-received",
+            "Behandling siden konsultasjonen",
+            [
+                ("physio", "Fysioterapi"),
+                ("group", "Gruppebehandling"),
+                ("surgery", "Operasjon"),
+                ("none", "Ingen"),
+                ("other", "Annet"),
+            ],
+            repeats=True,
+        ),
+        ODI.group(),
+        NDI.group(),
+        HSCL10.group(),
+        UHI.group(),
+        EQ5D.group(),
+    ]
+    return _form(f"nnrr-follow-up-{months}m", f"NNRR - oppfølging etter {months} måneder", items, "nnrr")
+
+
+def opr_baseline() -> dict[str, Any]:
+    items = [
+        EQ5D.group(required=True),
+        scale_item("pain-average", "Gjennomsnittlig smerte siste uke (0-10)", "0-10", code="pain-nrs-average"),
+        LPFS.group(),
+        choice_item(
+            "analgesics",
+            "Smertestillende du bruker",
+            [
+                ("paracetamol", "Paracetamol"),
+                ("nsaid", "Betennelsesdempende"),
+                ("opioid", "Opioider"),
+                ("gabapentinoid", "Gabapentin/pregabalin"),
+                ("other", "Annet"),
+                ("none", "Ingen"),
+            ],
+            repeats=True,
+        ),
+    ]
+    return _form("opr-baseline", "OPR - kartlegging før første time", items, "opr")
+
+
+def opr_short_baseline() -> dict[str, Any]:
+    reason = choice_item("short-reason", "Hvorfor ble det korte skjemaet brukt?", SHORT_BASELINE_REASONS, required=True)
+    items = [
+        reason,
+        EQ5D.group(required=True),
+        scale_item("pain-average", "Gjennomsnittlig smerte siste uke (0-10)", "0-10", code="pain-nrs-average"),
+    ]
+    return _form("opr-short-baseline", "OPR - kort kartlegging", items, "opr")
+
+
+def opr_follow_up() -> dict[str, Any]:
+    items = [
+        scale_item(
+            "pgic",
+            "Hvordan er tilstanden din nå sammenlignet med før behandlingen?",
+            "pgic",
+            code="pgic",
+            required=True,
+        ),
+        EQ5D.group(required=True),
+    ]
+    return _form("opr-follow-up", "OPR - oppfølging", items, "opr")
+
+
+def build() -> list[dict[str, Any]]:
+    return [
+        nnrr_pre_consultation(),
+        nnrr_follow_up(6),
+        nnrr_follow_up(12),
+        opr_baseline(),
+        opr_short_baseline(),
+        opr_follow_up(),
+    ]

@@ -1,0 +1,118 @@
+"""The registry's patient forms (``profiles/Questionnaire-*``, built from ``ig/forms``): valid Questionnaires in
+Helsenorge's conventions, scored and coded for the scoring workers, and enforced by the server when responses
+arrive — a draft may be partial, a submitted NNRR form needs the consent box (N2)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fhir_server.definitions.registry import CORE_BASE
+from fhir_server.validation.profile import ProfileValidator
+from fhir_server.validation.questionnaire_response import QuestionnaireResponseValidator
+from fhir_server.validation.structure import ResourceValidator
+
+PROFILES = Path(__file__).resolve().parents[2] / "profiles"
+FORMS = sorted(PROFILES.glob("Questionnaire-*.json"))
+ORDINAL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
+INSTRUMENT = "https://ryggrad.no/fhir/CodeSystem/instrument"
+
+
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def _walk(items: list[dict]):
+    for item in items:
+        yield item
+        yield from _walk(item.get("item", []))
+
+
+def _first_answer(item: dict) -> dict:
+    if item.get("answerOption"):
+        option = item["answerOption"][0]
+        return {k: v for k, v in option.items() if k.startswith("value")}
+    return {"integer": {"valueInteger": 5}, "string": {"valueString": "x"}, "boolean": {"valueBoolean": True}}[
+        item["type"]
+    ]
+
+
+def _response(form: dict, status: str, skip: tuple[str, ...] = ()) -> dict:
+    def answered(items: list[dict]) -> list[dict]:
+        out = []
+        for item in items:
+            if item["linkId"] in skip:
+                continue
+            if item["type"] == "group":
+                out.append({"linkId": item["linkId"], "item": answered(item["item"])})
+            else:
+                out.append({"linkId": item["linkId"], "answer": [_first_answer(item)]})
+        return out
+
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": f"{form['url']}|{form['version']}",
+        "status": status,
+        "item": answered(form["item"]),
+    }
+
+
+def test_the_six_registry_forms_are_there():
+    assert {p.stem.removeprefix("Questionnaire-") for p in FORMS} == {
+        "nnrr-pre-consultation",
+        "nnrr-follow-up-6m",
+        "nnrr-follow-up-12m",
+        "opr-baseline",
+        "opr-short-baseline",
+        "opr-follow-up",
+    }
+
+
+@pytest.mark.parametrize("path", FORMS, ids=[p.stem for p in FORMS])
+def test_each_form_is_a_valid_helsenorge_questionnaire(definitions, path):
+    form = _load(path)
+    issues = ResourceValidator(definitions).validate(form)
+    issues += ProfileValidator(definitions).validate(form, CORE_BASE + "Questionnaire")
+    assert [i for i in issues if i.severity == "error"] == []
+    assert form["meta"]["security"][0]["system"] == "urn:oid:2.16.578.1.12.4.1.1.7618"
+    assert form["language"] == "nb-NO" and form["version"] and form["url"].endswith(form["id"])
+    links = [item["linkId"] for item in _walk(form["item"])]
+    assert len(links) == len(set(links)), "link ids are unique in a form"
+    scored = [i for i in _walk(form["item"]) if any(c.get("system") == INSTRUMENT for c in i.get("code", []))]
+    assert scored, "instrument items are coded for scoring"
+    for item in _walk(form["item"]):
+        for option in item.get("answerOption", []):
+            if option.get("valueCoding", {}).get("system", "").startswith("https://ryggrad.no/fhir/CodeSystem/scale-"):
+                assert any(e["url"] == ORDINAL for e in option.get("extension", [])), item["linkId"]  # its score
+
+
+def test_instrument_sizes_follow_the_registry_rules():
+    form = _load(PROFILES / "Questionnaire-nnrr-pre-consultation.json")
+    groups = {item["linkId"]: item for item in form["item"] if item["type"] == "group"}
+    sizes = {
+        key: len([i for i in groups[key]["item"] if i["type"] == "choice"]) for key in groups if key != "background"
+    }
+    assert sizes == {"odi": 10, "ndi": 10, "fabq": 11, "hscl10": 10, "uhi": 33, "eq5d": 5}
+    drawing = next(i for i in form["item"] if i["linkId"] == "pain-drawing")
+    assert len(drawing["answerOption"]) == 32 and drawing["repeats"]
+    short = _load(PROFILES / "Questionnaire-opr-short-baseline.json")
+    assert len(short["item"][0]["answerOption"]) == 9 and short["item"][0]["required"]  # P6's reasons
+
+
+@pytest.mark.parametrize("path", FORMS, ids=[p.stem for p in FORMS])
+def test_a_complete_response_passes(definitions, path):
+    form = _load(path)
+    assert QuestionnaireResponseValidator(definitions).validate(_response(form, "completed"), form) == []
+
+
+def test_the_server_holds_the_consent_gate(client):
+    form = _load(PROFILES / "Questionnaire-nnrr-pre-consultation.json")
+    draft = _response(form, "in-progress", skip=("consent",))
+    assert client.post("/fhir/QuestionnaireResponse", json=draft).status_code == 201
+    refused = client.post("/fhir/QuestionnaireResponse", json={**draft, "status": "completed"})
+    assert refused.status_code == 422, refused.text
+    said = refused.json()["issue"][0]["diagnostics"]
+    assert "'consent'" in said and "Du må samtykke" in said
+    assert client.post("/fhir/QuestionnaireResponse", json=_response(form, "completed")).status_code == 201
