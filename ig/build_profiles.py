@@ -30,6 +30,7 @@ SUSHI = IG / "node_modules" / ".bin" / "sushi"
 
 sys.path.insert(0, str(IG))
 from forms.registry_forms import build as build_forms  # noqa: E402
+from forms.registry_forms import code_systems as form_code_systems  # noqa: E402
 
 #: Resource types that define rather than record: they make up the conformance package.
 DEFINITIONS = frozenset(
@@ -73,8 +74,11 @@ def compile_ig(out: Path) -> dict[str, dict[Path, str]]:
         resource = json.loads(path.read_text(encoding="utf-8"))
         kind = "profiles" if resource.get("resourceType") in DEFINITIONS else "examples"
         files[kind][Path(path.name)] = _canonical_json(resource)
-    for form in build_forms():  # the registry Questionnaires, built from the instrument catalogue
+    forms = build_forms()  # the registry Questionnaires, built from the instrument catalogue
+    for form in forms:
         files["profiles"][Path(f"Questionnaire-{form['id']}.json")] = _canonical_json(form)
+    for system in form_code_systems(forms):
+        files["profiles"][Path(f"CodeSystem-{system['id']}.json")] = _canonical_json(system)
     return files
 
 

@@ -208,7 +208,7 @@ def opr_baseline() -> dict[str, Any]:
         scale_item("pain-average", "Gjennomsnittlig smerte siste uke (0-10)", "0-10", code="pain-nrs-average"),
         LPFS.group(),
         choice_item(
-            "analgesics",
+            "analgesic-types",
             "Smertestillende du bruker",
             [
                 ("paracetamol", "Paracetamol"),
@@ -257,3 +257,43 @@ def build() -> list[dict[str, Any]]:
         opr_short_baseline(),
         opr_follow_up(),
     ]
+
+
+def code_systems(forms: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The code systems the forms use, complete: the answer scales and item option lists (by their system), and
+    the instrument item codes the scoring workers look for."""
+    concepts: dict[str, dict[str, str]] = {}
+
+    def walk(items: list[dict[str, Any]]) -> None:
+        for item in items:
+            for coding in item.get("code", []):
+                concepts.setdefault(coding["system"], {})[coding["code"]] = coding.get("display") or coding["code"]
+            for option in item.get("answerOption", []):
+                coding = option.get("valueCoding")
+                if coding:
+                    concepts.setdefault(coding["system"], {})[coding["code"]] = coding.get("display", coding["code"])
+            walk(item.get("item", []))
+
+    for form in forms:
+        walk(form["item"])
+    out = []
+    for system, codes in sorted(concepts.items()):
+        if not system.startswith("https://ryggrad.no/fhir/CodeSystem/"):
+            continue
+        key = system.rsplit("/", 1)[1]
+        out.append(
+            {
+                "resourceType": "CodeSystem",
+                "id": key,
+                "url": system,
+                "version": VERSION,
+                "name": key.replace("-", "_"),
+                "title": f"Codes of the registry forms: {key}",
+                "status": "active",
+                "caseSensitive": True,
+                "content": "complete",
+                "count": len(codes),
+                "concept": [{"code": code, "display": display} for code, display in codes.items()],
+            }
+        )
+    return out
