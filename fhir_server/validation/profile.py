@@ -66,6 +66,15 @@ class Constraint:
     own: bool = False  # constrains more than the base R4 element does (else only its descendants may)
 
 
+_ESCAPE = re.compile(r"\\(.)")
+_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "`": "`", "/": "/", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def _unescape(found: re.Match[str]) -> str:
+    """A FHIRPath string escape (``\\\\`` is one backslash); an unknown one is kept for the regex (``\\d``)."""
+    return _ESCAPES.get(found.group(1), "\\" + found.group(1))
+
+
 def _quiet(label: str, value: Any) -> None:
     """A FHIRPath ``trace()`` sink: nothing of a resource reaches stdout or the logs."""
 
@@ -248,7 +257,7 @@ class ProfileCompiler:
         result, a hundred times faster than the interpreter)."""
         simple = _MATCHES.fullmatch(expression.strip())
         if simple is not None:
-            pattern = re.compile(simple.group(1).replace("\\'", "'"))
+            pattern = re.compile(_ESCAPE.sub(_unescape, simple.group(1)))
 
             def run_regex(value: Any, resource: Any) -> list[Any]:
                 return [pattern.search(value) is not None] if isinstance(value, str) else []

@@ -37,3 +37,8 @@ Invariant: ryg-decision-date
 Description: "A referral decision has a date."
 Expression: "extension('https://ryggrad.no/fhir/StructureDefinition/referral-decision').all(extension('date').exists())"
 Severity: #error
+
+Invariant: ryg-icd10-shape
+Description: "An ICD-10 code is a letter and two digits, optionally followed (with or without a dot) by up to four more characters."
+Expression: "matches('^[A-Z][0-9]{2}(\\\\.?[0-9A-Z]{1,4})?$')"
+Severity: #error

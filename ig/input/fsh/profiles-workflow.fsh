@@ -101,6 +101,7 @@ Description: "A diagnosis recorded in a registry form: an ICD-10-NO code and, fo
 * code.coding contains icd10no 0..1 MS and category 0..1 MS
 * code.coding[icd10no].system = $ICD10NO (exactly)
 * code.coding[icd10no].code 1..1
+* code.coding[icd10no].code obeys ryg-icd10-shape
 * code.coding[category].system = "https://ryggrad.no/fhir/CodeSystem/diagnosis-category" (exactly)
 * code.coding[category].code 1..1
 * code.coding[category] from DiagnosisCategoryVS (required)
