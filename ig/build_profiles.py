@@ -72,7 +72,8 @@ def compile_ig(out: Path) -> dict[str, dict[Path, str]]:
     authored = sorted(AUTHORED.glob("*.json")) if AUTHORED.is_dir() else []
     for path in [*generated, *authored]:
         resource = json.loads(path.read_text(encoding="utf-8"))
-        kind = "profiles" if resource.get("resourceType") in DEFINITIONS else "examples"
+        definition = resource.get("resourceType") in DEFINITIONS and not str(resource.get("id")).startswith("example-")
+        kind = "profiles" if definition else "examples"
         files[kind][Path(path.name)] = _canonical_json(resource)
     forms = build_forms()  # the registry Questionnaires, built from the instrument catalogue
     for form in forms:

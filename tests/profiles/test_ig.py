@@ -29,6 +29,8 @@ PROFILES = (
     "registry-questionnaire-response",
     "registry-diagnosis",
     "registry-referral",
+    "registry-measure",
+    "registry-measure-report",
 )
 
 

@@ -123,3 +123,45 @@ Title: "An accepted regional referral"
 * subject = Reference(example-patient)
 * authoredOn = "2026-01-05"
 * performer = Reference(example-unit)
+
+Instance: example-indicator
+InstanceOf: RegistryMeasure
+Usage: #example
+Title: "An example indicator: back to work at 6 months"
+* extension[registry].valueCoding = RegistryCS#nnrr
+* extension[target].valueDecimal = 0.30
+* extension[minimum].valueDecimal = 0.25
+* url = "https://ryggrad.no/fhir/Measure/example-indicator"
+* version = "1.0.0"
+* name = "ExampleIndicator"
+* title = "Tilbake i arbeid etter 6 måneder (eksempel)"
+* status = #draft
+* scoring = http://terminology.hl7.org/CodeSystem/measure-scoring#proportion
+* improvementNotation = http://terminology.hl7.org/CodeSystem/measure-improvement-notation#increase
+* group.population[+].code = http://terminology.hl7.org/CodeSystem/measure-population#denominator
+* group.population[=].criteria.language = #text/plain
+* group.population[=].criteria.expression = "Employed and on sick leave at baseline, with a 6-month form"
+* group.population[+].code = http://terminology.hl7.org/CodeSystem/measure-population#numerator
+* group.population[=].criteria.language = #text/plain
+* group.population[=].criteria.expression = "Working, not on sick leave at 6 months"
+
+Instance: example-indicator-result
+InstanceOf: RegistryMeasureReport
+Usage: #example
+Title: "A unit's result for the example indicator"
+* extension[lowCoverage].valueBoolean = false
+* status = #complete
+* type = #summary
+* measure = "https://ryggrad.no/fhir/Measure/example-indicator|1.0.0"
+* date = "2026-04-01"
+* period.start = "2025-01-01"
+* period.end = "2025-12-31"
+* reporter = Reference(example-unit)
+* group.extension[interval].valueRange.low.value = 0.28
+* group.extension[interval].valueRange.high.value = 0.48
+* group.extension[suppressed].valueBoolean = false
+* group.population[+].code = http://terminology.hl7.org/CodeSystem/measure-population#denominator
+* group.population[=].count = 80
+* group.population[+].code = http://terminology.hl7.org/CodeSystem/measure-population#numerator
+* group.population[=].count = 30
+* group.measureScore.value = 0.375

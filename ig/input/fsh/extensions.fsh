@@ -93,3 +93,53 @@ Description: "The episode of care (forløp) a task or a response belongs to."
 * ^context[=].expression = "QuestionnaireResponse"
 * value[x] only Reference(EpisodeOfCare)
 * value[x] 1..1
+
+Extension: TargetLevel
+Id: target-level
+Title: "Target level"
+Description: "The share of patients an indicator's unit should reach (e.g. 0.30 for 30 %), the registry's high goal."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/target-level"
+* ^context[+].type = #element
+* ^context[=].expression = "Measure"
+* value[x] only decimal
+* value[x] 1..1
+
+Extension: MinimumLevel
+Id: minimum-level
+Title: "Minimum level"
+Description: "The share below which a unit's result is marked as low (e.g. 0.25 for 25 %)."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/minimum-level"
+* ^context[+].type = #element
+* ^context[=].expression = "Measure"
+* value[x] only decimal
+* value[x] 1..1
+
+Extension: ScoreInterval
+Id: score-interval
+Title: "Score interval"
+Description: "The 95 % confidence interval (Wilson) of a proportion score."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/score-interval"
+* ^context[+].type = #element
+* ^context[=].expression = "MeasureReport.group"
+* value[x] only Range
+* value[x] 1..1
+
+Extension: Suppressed
+Id: suppressed
+Title: "Suppressed"
+Description: "The score is withheld because the denominator is below the registry's minimum (N < 30): the counts are kept, the score is not shown."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/suppressed"
+* ^context[+].type = #element
+* ^context[=].expression = "MeasureReport.group"
+* value[x] only boolean
+* value[x] 1..1
+
+Extension: LowCoverage
+Id: low-coverage
+Title: "Low coverage"
+Description: "The unit's coverage (dekningsgrad) in the period is below 60 %: its results are flagged."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/low-coverage"
+* ^context[+].type = #element
+* ^context[=].expression = "MeasureReport"
+* value[x] only boolean
+* value[x] 1..1
