@@ -17,10 +17,12 @@ from forms.instruments import (
     UHI,
     VALIDATION_TEXT,
     choice_item,
+    integer_item,
     scale_item,
 )
 
 CANONICAL = "https://ryggrad.no/fhir/Questionnaire/"
+CANONICAL_CS = "https://ryggrad.no/fhir/CodeSystem/"
 VERSION = "1.0.0"
 SDF = "http://ehelse.no/fhir/StructureDefinition/"
 
@@ -248,8 +250,267 @@ def opr_follow_up() -> dict[str, Any]:
     return _form("opr-follow-up", "OPR - oppfølging", items, "opr")
 
 
+def _yes_no(link: str, text: str, *, required: bool = True) -> dict[str, Any]:
+    return choice_item(link, text, [("yes", "Ja"), ("no", "Nei")], required=required)
+
+
+def _date(link: str, text: str, *, required: bool = False) -> dict[str, Any]:
+    return {"linkId": link, "text": text, "type": "date", "required": required}
+
+
+def _percent(link: str, text: str, when: tuple[str, str]) -> dict[str, Any]:
+    item = integer_item(link, text, 0, 100)
+    item["enableWhen"] = [
+        {"question": when[0], "operator": "=", "answerCoding": {"system": CANONICAL_CS + when[0], "code": when[1]}}
+    ]
+    return item
+
+
+DIAGNOSIS_CATEGORIES = [
+    ("unspecific", "Uspesifikke smerter"),
+    ("radiculopathy", "Radikulopati"),
+    ("myelopathy", "Myelopati"),
+    ("neoplasm", "Neoplasi"),
+    ("fracture-luxation", "Fraktur/luksasjon"),
+    ("infection-rheumatological", "Infeksjon/revmatologisk"),
+    ("axial-deviation", "Aksefeil (kun rygg)"),
+    ("other", "Annet"),
+]
+IMAGING_FINDINGS = [
+    ("normal", "Normal (også normale aldersforandringer)"),
+    ("disc-herniation", "Skiveprolaps"),
+    ("central-stenosis", "Sentral stenose"),
+    ("recess-stenosis", "Recess-stenose"),
+    ("spondylolisthesis-isthmic", "Spondylolistese, istmisk"),
+    ("spondylolisthesis-degenerative", "Spondylolistese, degenerativ"),
+    ("scoliosis", "Skoliose"),
+    ("modic-1", "Modic 1"),
+    ("modic-2", "Modic 2"),
+    ("modic-3", "Modic 3"),
+    ("other", "Annet"),
+]
+
+
+def nnrr_clinician() -> dict[str, Any]:
+    """The NNRR clinician form (behandlerskjema), N17 in order. A draft needs only the visit date (N14);
+    finalising needs every required item (N15) and at least one neck- or back-related diagnosis (N16)."""
+    specialist = (CANONICAL_CS + "specialist-treatment", "yes")
+    treatment = {
+        "linkId": "treatment",
+        "text": "Behandling i spesialisthelsetjenesten",
+        "type": "group",
+        "item": [
+            _yes_no("specialist-treatment", "Behandling i spesialisthelsetjenesten?"),
+            {
+                **choice_item(
+                    "treatment-form", "Form", [("individual", "Individuell"), ("group", "Gruppe")], repeats=True
+                ),
+                "enableWhen": [
+                    {
+                        "question": "specialist-treatment",
+                        "operator": "=",
+                        "answerCoding": {"system": specialist[0], "code": "yes"},
+                    }
+                ],
+            },
+            {
+                **choice_item(
+                    "individual-sessions",
+                    "Individuelle tverrfaglige konsultasjoner",
+                    [("0", "0"), ("1-3", "1-3"), ("4-10", "4-10"), ("gt10", "Over 10")],
+                ),
+                "enableWhen": [
+                    {
+                        "question": "specialist-treatment",
+                        "operator": "=",
+                        "answerCoding": {"system": specialist[0], "code": "yes"},
+                    }
+                ],
+            },
+            {
+                **choice_item(
+                    "group-sessions",
+                    "Tverrfaglige gruppesamlinger",
+                    [("0", "0"), ("1-3", "1-3"), ("4-6", "4-6"), ("7-10", "7-10"), ("gt10", "Over 10")],
+                ),
+                "enableWhen": [
+                    {
+                        "question": "specialist-treatment",
+                        "operator": "=",
+                        "answerCoding": {"system": specialist[0], "code": "yes"},
+                    }
+                ],
+            },
+            {
+                **choice_item("discipline", "Fagområder", [("mono", "Monofaglig"), ("inter", "Tverrfaglig")]),
+                "enableWhen": [
+                    {
+                        "question": "specialist-treatment",
+                        "operator": "=",
+                        "answerCoding": {"system": specialist[0], "code": "yes"},
+                    }
+                ],
+            },
+            {
+                **choice_item(
+                    "treatment-type",
+                    "Type behandling",
+                    [
+                        ("exercise", "Trening"),
+                        ("education", "Undervisning"),
+                        ("cognitive", "Kognitiv tilnærming"),
+                        ("work", "Arbeidsrettet"),
+                        ("other", "Annet"),
+                    ],
+                    repeats=True,
+                ),
+                "enableWhen": [
+                    {
+                        "question": "specialist-treatment",
+                        "operator": "=",
+                        "answerCoding": {"system": specialist[0], "code": "yes"},
+                    }
+                ],
+            },
+        ],
+    }
+    items = [
+        _date("visit-date", "Dato for konsultasjonen", required=True),
+        _yes_no("interpreter", "Tolk brukt"),
+        _yes_no("helse-i-arbeid", "HelseIArbeid-poliklinikk"),
+        _yes_no("study-participant", "Deltar i forsknings- eller behandlingsstudie"),
+        choice_item(
+            "professions",
+            "Yrkesgrupper i vurderingen",
+            [
+                ("doctor", "Lege"),
+                ("physiotherapist", "Fysioterapeut"),
+                ("nurse", "Sykepleier"),
+                ("psychologist", "Psykolog"),
+                ("social-worker", "Sosionom"),
+                ("other", "Annet"),
+            ],
+            repeats=True,
+            required=True,
+        ),
+        _yes_no("previous-surgery", "Tidligere operert i nakke, rygg eller bekken"),
+        choice_item(
+            "yellow-flags", "Gule flagg som kompliserer forløpet", [("1", "1"), ("2", "2"), ("3", "3")], required=True
+        ),
+        _yes_no("coping-talk", "Mestringsorientert samtale"),
+        _yes_no("lifestyle-advice", "Råd om livsstil og/eller medisinering"),
+        _yes_no("work-function-assessed", "Arbeids- eller utdanningsfunksjon vurdert"),
+        {
+            "linkId": "imaging",
+            "text": "Bildediagnostikk",
+            "type": "group",
+            "item": [
+                choice_item(
+                    "imaging-modality",
+                    "Modalitet",
+                    [("none", "Ingen"), ("xray", "Røntgen"), ("ct", "CT"), ("mri", "MR")],
+                    repeats=True,
+                    required=True,
+                ),
+                choice_item(
+                    "imaging-findings", "Funn (slik bildene er beskrevet, N18)", IMAGING_FINDINGS, repeats=True
+                ),
+                _yes_no("imaging-reviewed", "Bildene gjennomgått med pasienten", required=False),
+                choice_item(
+                    "imaging-importance",
+                    "Betydning av funnene",
+                    [("none", "Ingen"), ("some", "Noe"), ("major", "Stor")],
+                ),
+            ],
+        },
+        {
+            "linkId": "diagnoses",
+            "text": "Diagnoser (minst én nakke- eller ryggrelatert, N16)",
+            "type": "group",
+            "required": True,
+            "repeats": True,
+            "item": [
+                choice_item(
+                    "localisation",
+                    "Smertelokalisasjon",
+                    [("neck", "Nakke"), ("back", "Rygg"), ("other", "Annet")],
+                    required=True,
+                ),
+                {
+                    **choice_item("diagnosis-category", "Kategori", DIAGNOSIS_CATEGORIES, required=True),
+                    "answerOption": [
+                        {
+                            "valueCoding": {
+                                "system": "https://ryggrad.no/fhir/CodeSystem/diagnosis-category",
+                                "code": code,
+                                "display": label,
+                            }
+                        }
+                        for code, label in DIAGNOSIS_CATEGORIES
+                    ],
+                },
+                {
+                    "linkId": "icd10",
+                    "text": "ICD-10-kode",
+                    "type": "string",
+                    "required": True,
+                    "extension": [
+                        {
+                            "url": "http://hl7.org/fhir/StructureDefinition/regex",
+                            "valueString": "[A-Z][0-9]{2}(\\.?[0-9A-Z]{1,4})?",
+                        },
+                        {"url": VALIDATION_TEXT, "valueString": "Oppgi en ICD-10-kode, for eksempel M54.4"},
+                    ],
+                },
+            ],
+        },
+        {
+            "linkId": "work",
+            "text": "Arbeidsstatus",
+            "type": "group",
+            "item": [
+                choice_item(
+                    "work-state",
+                    "Status",
+                    [
+                        ("working", "I arbeid"),
+                        ("sick-leave", "Sykmeldt"),
+                        ("unemployed", "Arbeidsledig"),
+                        ("student", "Student"),
+                        ("aap", "Arbeidsavklaringspenger"),
+                        ("pension", "Alderspensjon/uføretrygd"),
+                    ],
+                    repeats=True,
+                    required=True,
+                ),
+                _percent("working-percent", "Stillingsprosent", ("work-state", "working")),
+                _percent("sick-leave-percent", "Sykmeldingsprosent", ("work-state", "sick-leave")),
+                _percent("pension-percent", "Uføregrad", ("work-state", "pension")),
+            ],
+        },
+        choice_item(
+            "municipal-treatment",
+            "Behandling i kommunehelsetjenesten",
+            [
+                ("gp", "Fastlege"),
+                ("physio", "Fysioterapeut"),
+                ("chiro", "Kiropraktor"),
+                ("psych", "Psykolog"),
+                ("other", "Annet"),
+                ("none", "Ingen"),
+            ],
+            repeats=True,
+        ),
+        treatment,
+    ]
+    form = _form("nnrr-clinician", "NNRR - behandlerskjema", items, "nnrr")
+    form["extension"] = [e for e in form["extension"] if "authenticationrequirement" not in e["url"]]  # staff form
+    return form
+
+
 def build() -> list[dict[str, Any]]:
     return [
+        nnrr_clinician(),
         nnrr_pre_consultation(),
         nnrr_follow_up(6),
         nnrr_follow_up(12),

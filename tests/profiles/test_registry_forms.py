@@ -34,16 +34,30 @@ def _first_answer(item: dict) -> dict:
     if item.get("answerOption"):
         option = item["answerOption"][0]
         return {k: v for k, v in option.items() if k.startswith("value")}
-    return {"integer": {"valueInteger": 5}, "string": {"valueString": "x"}, "boolean": {"valueBoolean": True}}[
-        item["type"]
-    ]
+    return {
+        "integer": {"valueInteger": 5},
+        "string": {"valueString": "M54.4"},  # also a valid ICD-10 code, for the clinician form
+        "boolean": {"valueBoolean": True},
+        "date": {"valueDate": "2026-02-10"},
+    }[item["type"]]
 
 
 def _response(form: dict, status: str, skip: tuple[str, ...] = ()) -> dict:
+    """Every enabled item answered with its first option (so enableWhen conditions on another first option hold)."""
+    firsts = {i["linkId"]: _first_answer(i) for i in _walk(form["item"]) if i["type"] != "group"}
+
+    def enabled(item: dict) -> bool:
+        return all(
+            firsts.get(c["question"])
+            == {k.replace("answer", "value"): v for k, v in c.items() if k.startswith("answer")}
+            for c in item.get("enableWhen", [])
+            if c["operator"] == "="
+        )
+
     def answered(items: list[dict]) -> list[dict]:
         out = []
         for item in items:
-            if item["linkId"] in skip:
+            if item["linkId"] in skip or not enabled(item):
                 continue
             if item["type"] == "group":
                 out.append({"linkId": item["linkId"], "item": answered(item["item"])})
@@ -59,8 +73,9 @@ def _response(form: dict, status: str, skip: tuple[str, ...] = ()) -> dict:
     }
 
 
-def test_the_six_registry_forms_are_there():
+def test_the_registry_forms_are_there():
     assert {p.stem.removeprefix("Questionnaire-") for p in FORMS} == {
+        "nnrr-clinician",
         "nnrr-pre-consultation",
         "nnrr-follow-up-6m",
         "nnrr-follow-up-12m",
@@ -81,7 +96,7 @@ def test_each_form_is_a_valid_helsenorge_questionnaire(definitions, path):
     links = [item["linkId"] for item in _walk(form["item"])]
     assert len(links) == len(set(links)), "link ids are unique in a form"
     scored = [i for i in _walk(form["item"]) if any(c.get("system") == INSTRUMENT for c in i.get("code", []))]
-    assert scored, "instrument items are coded for scoring"
+    assert scored or form["id"] == "nnrr-clinician", "patient forms' instrument items are coded for scoring"
     for item in _walk(form["item"]):
         for option in item.get("answerOption", []):
             if option.get("valueCoding", {}).get("system", "").startswith("https://ryggrad.no/fhir/CodeSystem/scale-"):
@@ -115,4 +130,27 @@ def test_the_server_holds_the_consent_gate(client):
     assert refused.status_code == 422, refused.text
     said = refused.json()["issue"][0]["diagnostics"]
     assert "'consent'" in said and "Du må samtykke" in said
+    assert client.post("/fhir/QuestionnaireResponse", json=_response(form, "completed")).status_code == 201
+
+
+def test_the_clinician_form_drafts_with_a_visit_date_and_finalises_complete(client):
+    form = _load(PROFILES / "Questionnaire-nnrr-clinician.json")
+    canonical = f"{form['url']}|{form['version']}"
+    draft = {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": canonical,
+        "status": "in-progress",
+        "item": [{"linkId": "visit-date", "answer": [{"valueDate": "2026-02-10"}]}],
+    }
+    assert client.post("/fhir/QuestionnaireResponse", json=draft).status_code == 201  # N14
+    refused = client.post("/fhir/QuestionnaireResponse", json={**draft, "status": "completed"})
+    assert refused.status_code == 422
+    missing = " ".join(i["diagnostics"] for i in refused.json()["issue"])
+    assert "'diagnoses'" in missing and "'professions'" in missing  # N15: the user is told which
+    wrong_code = _response(form, "completed")
+    for group in wrong_code["item"]:
+        if group["linkId"] == "diagnoses":
+            next(i for i in group["item"] if i["linkId"] == "icd10")["answer"] = [{"valueString": "back pain"}]
+    bad = client.post("/fhir/QuestionnaireResponse", json=wrong_code)
+    assert bad.status_code == 422 and "ICD-10" in bad.json()["issue"][0]["diagnostics"]
     assert client.post("/fhir/QuestionnaireResponse", json=_response(form, "completed")).status_code == 201
