@@ -31,6 +31,8 @@ PROFILES = (
     "registry-referral",
     "registry-measure",
     "registry-measure-report",
+    "registry-procedure",
+    "implanted-device",
 )
 
 

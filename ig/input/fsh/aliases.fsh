@@ -12,3 +12,5 @@ Alias: $ConsentScope = http://terminology.hl7.org/CodeSystem/consentscope
 Alias: $ActReason = http://terminology.hl7.org/CodeSystem/v3-ActReason
 Alias: $ConsentAction = http://terminology.hl7.org/CodeSystem/consentaction
 Alias: $UUID = urn:ietf:rfc:3986
+// Norsk klinisk prosedyrekodeverk (NCMP, NCSP, NCRP)
+Alias: $NKPK = urn:oid:2.16.578.1.12.4.1.1.7275

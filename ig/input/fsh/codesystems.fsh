@@ -57,3 +57,23 @@ Description: "How a patient gave (or withdrew) consent."
 * ^caseSensitive = true
 * #digital "Digital" "In the patient portal, signed in with ID-porten."
 * #paper "Paper" "On a paper form, keyed in by staff on the patient's behalf."
+
+CodeSystem: TreatmentKindCS
+Id: treatment-kind
+Title: "Pain treatment kind"
+Description: "The interventional treatments OPR follows up (P3): radiofrequency treatment and spinal cord stimulation."
+* ^url = "https://ryggrad.no/fhir/CodeSystem/treatment-kind"
+* ^caseSensitive = true
+* #rf "Radiofrequency treatment"
+* #scs "Spinal cord stimulation"
+* #other "Other interventional treatment"
+
+CodeSystem: ImplantKindCS
+Id: implant-kind
+Title: "Implant kind"
+Description: "The implanted devices OPR tracks."
+* ^url = "https://ryggrad.no/fhir/CodeSystem/implant-kind"
+* ^caseSensitive = true
+* #scs-generator "Spinal cord stimulator (pulse generator)"
+* #scs-lead "Spinal cord stimulator lead"
+* #other "Other implant"

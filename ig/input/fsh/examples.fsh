@@ -165,3 +165,23 @@ Title: "A unit's result for the example indicator"
 * group.population[+].code = http://terminology.hl7.org/CodeSystem/measure-population#numerator
 * group.population[=].count = 30
 * group.measureScore.value = 0.375
+
+Instance: example-procedure
+InstanceOf: RegistryProcedure
+Usage: #example
+Title: "A spinal cord stimulator implantation"
+* extension[episode].valueReference = Reference(example-episode)
+* status = #completed
+* category = TreatmentKindCS#scs
+* code.coding[ncmp] = $NKPK#EX001 "Illustrative code, not from the code list"
+* subject = Reference(example-patient)
+* performedDateTime = "2026-03-02"
+
+Instance: example-device
+InstanceOf: ImplantedDevice
+Usage: #example
+Title: "An implanted stimulator"
+* extension[implantDate].valueDate = "2026-03-02"
+* type = ImplantKindCS#scs-generator
+* serialNumber = "SN-0001234"
+* patient = Reference(example-patient)

@@ -85,8 +85,10 @@ Description: "The clinic's decision on the referral and its date."
 Extension: Episode
 Id: episode
 Title: "Episode"
-Description: "The episode of care (forløp) a task or a response belongs to."
+Description: "The episode of care (forløp) a task, a response or a procedure belongs to."
 * ^url = "https://ryggrad.no/fhir/StructureDefinition/episode"
+* ^context[+].type = #element
+* ^context[=].expression = "Procedure"
 * ^context[+].type = #element
 * ^context[=].expression = "Task"
 * ^context[+].type = #element
@@ -142,4 +144,24 @@ Description: "The unit's coverage (dekningsgrad) in the period is below 60 %: it
 * ^context[+].type = #element
 * ^context[=].expression = "MeasureReport"
 * value[x] only boolean
+* value[x] 1..1
+
+Extension: ImplantDate
+Id: implant-date
+Title: "Implant date"
+Description: "When the device was implanted."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/implant-date"
+* ^context[+].type = #element
+* ^context[=].expression = "Device"
+* value[x] only date
+* value[x] 1..1
+
+Extension: ExplantDate
+Id: explant-date
+Title: "Explant date"
+Description: "When the device was removed."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/explant-date"
+* ^context[+].type = #element
+* ^context[=].expression = "Device"
+* value[x] only date
 * value[x] 1..1

@@ -42,3 +42,13 @@ Invariant: ryg-icd10-shape
 Description: "An ICD-10 code is a letter and two digits, optionally followed (with or without a dot) by up to four more characters."
 Expression: "matches('^[A-Z][0-9]{2}(\\\\.?[0-9A-Z]{1,4})?$')"
 Severity: #error
+
+Invariant: ryg-device-identified
+Description: "An implanted device is identified by its serial number or its UDI."
+Expression: "serialNumber.exists() or udiCarrier.exists()"
+Severity: #error
+
+Invariant: ryg-explant-after-implant
+Description: "A device is removed no earlier than it was implanted."
+Expression: "extension('https://ryggrad.no/fhir/StructureDefinition/explant-date').value.all($this >= %resource.extension('https://ryggrad.no/fhir/StructureDefinition/implant-date').value)"
+Severity: #error

@@ -32,3 +32,17 @@ Title: "Consent channel"
 Description: "Digital or paper."
 * ^url = "https://ryggrad.no/fhir/ValueSet/consent-channel"
 * include codes from system ConsentChannelCS
+
+ValueSet: TreatmentKindVS
+Id: treatment-kind
+Title: "Pain treatment kind"
+Description: "RF, SCS or other."
+* ^url = "https://ryggrad.no/fhir/ValueSet/treatment-kind"
+* include codes from system TreatmentKindCS
+
+ValueSet: ImplantKindVS
+Id: implant-kind
+Title: "Implant kind"
+Description: "Stimulator generator, lead, or other."
+* ^url = "https://ryggrad.no/fhir/ValueSet/implant-kind"
+* include codes from system ImplantKindCS
