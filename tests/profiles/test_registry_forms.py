@@ -13,6 +13,7 @@ from fhir_server.definitions.registry import CORE_BASE
 from fhir_server.validation.profile import ProfileValidator
 from fhir_server.validation.questionnaire_response import QuestionnaireResponseValidator
 from fhir_server.validation.structure import ResourceValidator
+from tests.rest.helpers import unique
 
 PROFILES = Path(__file__).resolve().parents[2] / "profiles"
 FORMS = sorted(PROFILES.glob("Questionnaire-*.json"))
@@ -154,3 +155,19 @@ def test_the_clinician_form_drafts_with_a_visit_date_and_finalises_complete(clie
     bad = client.post("/fhir/QuestionnaireResponse", json=wrong_code)
     assert bad.status_code == 422 and "ICD-10" in bad.json()["issue"][0]["diagnostics"]
     assert client.post("/fhir/QuestionnaireResponse", json=_response(form, "completed")).status_code == 201
+
+
+def test_a_registry_loads_its_licensed_wording_as_a_new_version(client):
+    """``ryggrad load`` PUTs a Questionnaire by id: a registry's licensed version replaces the stored one, while
+    responses keep the version they answered (P9) — the packaged 1.0.0 still checks the old ones."""
+    form = _load(PROFILES / "Questionnaire-opr-follow-up.json")
+    licensed = json.loads(json.dumps(form))
+    licensed["id"] = f"opr-follow-up-{unique('licensed')}"
+    licensed["version"] = "2.0.0"
+    licensed["item"][0]["text"] = "The registry's licensed wording"
+    assert client.put(f"/fhir/Questionnaire/{licensed['id']}", json=licensed).status_code == 201
+    answered = _response(licensed, "completed")
+    assert answered["questionnaire"].endswith("|2.0.0")
+    assert client.post("/fhir/QuestionnaireResponse", json=answered).status_code == 201
+    old = _response(form, "completed", skip=("pgic",))  # 1.0.0 requires pgic: still enforced for 1.0.0
+    assert client.post("/fhir/QuestionnaireResponse", json=old).status_code == 422
