@@ -63,6 +63,7 @@ class Constraint:
     slices: list[Constraint] = field(default_factory=list)
     discriminators: tuple[tuple[str, str], ...] = ()  # (type, path)
     closed: bool = False
+    ordered: bool = False  # the slices' items come in the order of the slices
     own: bool = False  # constrains more than the base R4 element does (else only its descendants may)
 
 
@@ -233,6 +234,7 @@ class ProfileCompiler:
             invariants=tuple(self._invariants(element, own_source)),
             discriminators=tuple((str(d.get("type")), str(d.get("path"))) for d in slicing.get("discriminator") or ()),
             closed=slicing.get("rules") == "closed",
+            ordered=bool(slicing.get("ordered")),
         )
         node.own = self._is_own(element, node)
         return node
@@ -407,6 +409,10 @@ class _Walk:
             for slice_node in child.slices:
                 count = sum(1 for s in matched.values() if s is slice_node)
                 self.cardinality(slice_node, count, where, f"{label}:{slice_node.slice_name}")
+            if child.ordered:
+                positions = [child.slices.index(matched[i]) for i in sorted(matched)]
+                if positions != sorted(positions):
+                    self.add("structure", f"'{label}' items must come in the order of the profile's slices", where)
         for index, (key, item) in enumerate(items):
             item_path = f"{where}[{index}]" if len(items) > 1 or isinstance(obj.get(child.name), list) else where
             if child.name.endswith("[x]") and child.type_codes and not _of_types(key[len(label) :], child):
@@ -448,9 +454,25 @@ class _Walk:
                 target = _descend(slice_node, disc_path)
                 if target is None or (target.min > 0) != bool(values):
                     return False
+            elif kind == "profile":
+                target = _descend(slice_node, disc_path) if disc_path not in ("", "$this") else slice_node
+                urls = target.profiles if target is not None else ()
+                if not urls or not values or not all(self.conforms(url, v) for url in urls for v in values):
+                    return False
             else:
-                return False  # type / profile discriminators: not judged here
+                return False  # a discriminator kind R4 does not define
         return True
+
+    def conforms(self, url: str, value: Any) -> bool:
+        """Whether ``value`` meets the profile ``url`` (a ``profile`` discriminator's question); nothing is
+        reported."""
+        if not isinstance(value, dict):
+            return False
+        if "url" in value and value.get("url") != url.partition("|")[0]:
+            return False  # an extension conforms only to its own definition
+        trial = _Walk(self.validator, self.resource, self.profile, [])
+        trial.typed_profile(url, value, "", is_extension=value.get("url") is not None)
+        return not any(i.severity == "error" for i in trial.issues)
 
     def value_constraints(self, node: Constraint, value: Any, path: str) -> None:
         if node.fixed is not None and value != node.fixed:
