@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fhir_server.definitions.registry import CORE_BASE, Definitions
+from fhir_server.definitions.snapshot import SnapshotError, generate_snapshot
 from fhir_server.errors import Issue
 from fhir_server.norway.identifiers import DNR_SYSTEM, FNR_SYSTEM, is_valid_dnr, is_valid_fnr
 
@@ -128,6 +129,11 @@ class ProfileCompiler:
         with self._lock:
             if url not in self._compiled:
                 sd = self.definitions.structure_definition(url)
+                if sd is not None and not (sd.get("snapshot") or {}).get("element") and sd.get("differential"):
+                    try:  # a differential-only profile: its snapshot generated here
+                        sd = {**sd, "snapshot": {"element": generate_snapshot(sd, self.definitions)}}
+                    except SnapshotError:
+                        sd = None
                 ok = sd is not None and sd.get("snapshot", {}).get("element")
                 self._compiled[url] = self._build(sd) if ok else None  # type: ignore[arg-type]
             return self._compiled[url]
