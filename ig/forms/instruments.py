@@ -17,7 +17,11 @@ ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
 VALIDATION_TEXT = "http://ehelse.no/fhir/StructureDefinition/validationtext"
 MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
-SCORE = {"system": "http://ehelse.no/Score", "code": "score"}
+SCORE = {"system": "http://ehelse.no/Score", "code": "score", "display": "score"}
+SCORING = "http://ehelse.no/scoringFormulas"
+QUESTION_SCORE = {"system": SCORING, "code": "QS", "display": "QuestionScore"}
+SECTION_SCORE = {"system": SCORING, "code": "SS", "display": "Sectionscore"}
+UNIT = "http://hl7.org/fhir/StructureDefinition/questionnaire-unit"
 
 
 @dataclass(frozen=True)
@@ -28,14 +32,16 @@ class Scale:
     points: tuple[tuple[str, int, str], ...]  # (code, score, label)
 
     def options(self) -> list[dict[str, Any]]:
+        """The answer options, each scored by an ``ordinalValue`` on its coding (where refero reads it)."""
+        system = f"https://ryggrad.no/fhir/CodeSystem/scale-{self.key}"
         return [
             {
                 "valueCoding": {
-                    "system": f"https://ryggrad.no/fhir/CodeSystem/scale-{self.key}",
+                    "extension": [{"url": ORDINAL, "valueDecimal": score}],
+                    "system": system,
                     "code": code,
                     "display": label,
-                },
-                "extension": [{"url": ORDINAL, "valueDecimal": score}],
+                }
             }
             for code, score, label in self.points
         ]
@@ -78,7 +84,8 @@ class Instrument:
             {
                 "linkId": f"{self.code}-{n}",
                 "code": [
-                    {"system": INSTRUMENT_SYSTEM, "code": f"{self.code}-{n}", "display": f"{self.title} item {n}"}
+                    {"system": INSTRUMENT_SYSTEM, "code": f"{self.code}-{n}", "display": f"{self.title} item {n}"},
+                    QUESTION_SCORE,
                 ],
                 "text": f"{self.title}, spørsmål {n} (registerets lisensierte tekst erstatter denne)",
                 "type": "choice",
@@ -88,7 +95,14 @@ class Instrument:
             }
             for n in range(1, self.count + 1)
         ]
-        return items + [dict(e) for e in self.extra]
+        section_score = {
+            "linkId": f"{self.code}-sum",
+            "code": [SECTION_SCORE],
+            "text": "Sum",
+            "type": "quantity",
+            "extension": [{"url": UNIT, "valueCoding": SCORE}],
+        }
+        return items + [section_score] + [dict(e) for e in self.extra]
 
     def group(self, required: bool = False) -> dict[str, Any]:
         return {
@@ -147,8 +161,7 @@ def scale_item(link: str, text: str, scale: str, *, code: str | None = None, req
         "answerOption": SCALES[scale].options(),
         "extension": [_control("radio-button")],
     }
-    if code:
-        item["code"] = [{"system": INSTRUMENT_SYSTEM, "code": code}]
+    item["code"] = ([{"system": INSTRUMENT_SYSTEM, "code": code}] if code else []) + [QUESTION_SCORE]
     return item
 
 

@@ -45,7 +45,7 @@ def _first_answer(item: dict) -> dict:
 
 def _response(form: dict, status: str, skip: tuple[str, ...] = ()) -> dict:
     """Every enabled item answered with its first option (so enableWhen conditions on another first option hold)."""
-    firsts = {i["linkId"]: _first_answer(i) for i in _walk(form["item"]) if i["type"] != "group"}
+    firsts = {i["linkId"]: _first_answer(i) for i in _walk(form["item"]) if i["type"] not in ("group", "quantity")}
 
     def enabled(item: dict) -> bool:
         return all(
@@ -58,8 +58,8 @@ def _response(form: dict, status: str, skip: tuple[str, ...] = ()) -> dict:
     def answered(items: list[dict]) -> list[dict]:
         out = []
         for item in items:
-            if item["linkId"] in skip or not enabled(item):
-                continue
+            if item["linkId"] in skip or not enabled(item) or item["type"] == "quantity":
+                continue  # (sums are the renderer's to compute)
             if item["type"] == "group":
                 out.append({"linkId": item["linkId"], "item": answered(item["item"])})
             else:
@@ -100,8 +100,10 @@ def test_each_form_is_a_valid_helsenorge_questionnaire(definitions, path):
     assert scored or form["id"] == "nnrr-clinician", "patient forms' instrument items are coded for scoring"
     for item in _walk(form["item"]):
         for option in item.get("answerOption", []):
-            if option.get("valueCoding", {}).get("system", "").startswith("https://ryggrad.no/fhir/CodeSystem/scale-"):
-                assert any(e["url"] == ORDINAL for e in option.get("extension", [])), item["linkId"]  # its score
+            coding = option.get("valueCoding", {})
+            if coding.get("system", "").startswith("https://ryggrad.no/fhir/CodeSystem/scale-"):
+                assert any(e["url"] == ORDINAL for e in coding.get("extension", [])), item["linkId"]  # its score
+                assert any(c.get("code") == "QS" for c in item["code"]), item["linkId"]  # refero's question score
 
 
 def test_instrument_sizes_follow_the_registry_rules():
@@ -111,6 +113,7 @@ def test_instrument_sizes_follow_the_registry_rules():
         key: len([i for i in groups[key]["item"] if i["type"] == "choice"]) for key in groups if key != "background"
     }
     assert sizes == {"odi": 10, "ndi": 10, "fabq": 11, "hscl10": 10, "uhi": 33, "eq5d": 5}
+    assert all(any(i["type"] == "quantity" for i in groups[key]["item"]) for key in sizes)  # a section score each
     drawing = next(i for i in form["item"] if i["linkId"] == "pain-drawing")
     assert len(drawing["answerOption"]) == 32 and drawing["repeats"]
     short = _load(PROFILES / "Questionnaire-opr-short-baseline.json")
