@@ -32,26 +32,7 @@ sys.path.insert(0, str(IG))
 from forms.registry_forms import build as build_forms  # noqa: E402
 from forms.registry_forms import code_systems as form_code_systems  # noqa: E402
 
-#: Resource types that define rather than record: they make up the conformance package.
-DEFINITIONS = frozenset(
-    {
-        "ActivityDefinition",
-        "CapabilityStatement",
-        "CodeSystem",
-        "ConceptMap",
-        "ImplementationGuide",
-        "Library",
-        "Measure",
-        "NamingSystem",
-        "OperationDefinition",
-        "PlanDefinition",
-        "Questionnaire",
-        "SearchParameter",
-        "StructureDefinition",
-        "StructureMap",
-        "ValueSet",
-    }
-)
+from fhir_server.definitions.kinds import CONFORMANCE_TYPES  # noqa: E402
 
 
 def _canonical_json(resource: dict) -> str:
@@ -72,7 +53,9 @@ def compile_ig(out: Path) -> dict[str, dict[Path, str]]:
     authored = sorted(AUTHORED.glob("*.json")) if AUTHORED.is_dir() else []
     for path in [*generated, *authored]:
         resource = json.loads(path.read_text(encoding="utf-8"))
-        definition = resource.get("resourceType") in DEFINITIONS and not str(resource.get("id")).startswith("example-")
+        definition = resource.get("resourceType") in CONFORMANCE_TYPES and not str(resource.get("id")).startswith(
+            "example-"
+        )
         kind = "profiles" if definition else "examples"
         files[kind][Path(path.name)] = _canonical_json(resource)
     forms = build_forms()  # the registry Questionnaires, built from the instrument catalogue

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, FromClause, exists, or_, select
 
 from fhir_server.auth.principal import UNIT_ROLES, Principal
+from fhir_server.definitions.kinds import CONFORMANCE_TYPES
 from fhir_server.errors import FhirError, Issue
 from fhir_server.norway.identifiers import DNR_SYSTEM, FNR_SYSTEM
 from fhir_server.storage.schema import resource, search_token
@@ -37,29 +38,6 @@ from fhir_server.storage.schema import resource, search_token
 OWNER_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/owner"
 OWNER_PARAM = "_security"
 
-CONFORMANCE_TYPES = frozenset(
-    {
-        "ActivityDefinition",
-        "CapabilityStatement",
-        "CodeSystem",
-        "CompartmentDefinition",
-        "ConceptMap",
-        "GraphDefinition",
-        "ImplementationGuide",
-        "Library",
-        "Measure",
-        "MessageDefinition",
-        "NamingSystem",
-        "OperationDefinition",
-        "PlanDefinition",
-        "Questionnaire",
-        "SearchParameter",
-        "StructureDefinition",
-        "StructureMap",
-        "TerminologyCapabilities",
-        "ValueSet",
-    }
-)
 DIRECTORY_TYPES = frozenset(
     {
         "Endpoint",

@@ -294,84 +294,44 @@ IMAGING_FINDINGS = [
 def nnrr_clinician() -> dict[str, Any]:
     """The NNRR clinician form (behandlerskjema), N17 in order. A draft needs only the visit date (N14);
     finalising needs every required item (N15) and at least one neck- or back-related diagnosis (N16)."""
-    specialist = (CANONICAL_CS + "specialist-treatment", "yes")
+    asked = [  # only when treated in specialist care
+        choice_item("treatment-form", "Form", [("individual", "Individuell"), ("group", "Gruppe")], repeats=True),
+        choice_item(
+            "individual-sessions",
+            "Individuelle tverrfaglige konsultasjoner",
+            [("0", "0"), ("1-3", "1-3"), ("4-10", "4-10"), ("gt10", "Over 10")],
+        ),
+        choice_item(
+            "group-sessions",
+            "Tverrfaglige gruppesamlinger",
+            [("0", "0"), ("1-3", "1-3"), ("4-6", "4-6"), ("7-10", "7-10"), ("gt10", "Over 10")],
+        ),
+        choice_item("discipline", "Fagområder", [("mono", "Monofaglig"), ("inter", "Tverrfaglig")]),
+        choice_item(
+            "treatment-type",
+            "Type behandling",
+            [
+                ("exercise", "Trening"),
+                ("education", "Undervisning"),
+                ("cognitive", "Kognitiv tilnærming"),
+                ("work", "Arbeidsrettet"),
+                ("other", "Annet"),
+            ],
+            repeats=True,
+        ),
+    ]
+    when_treated = {
+        "question": "specialist-treatment",
+        "operator": "=",
+        "answerCoding": {"system": CANONICAL_CS + "specialist-treatment", "code": "yes"},
+    }
     treatment = {
         "linkId": "treatment",
         "text": "Behandling i spesialisthelsetjenesten",
         "type": "group",
         "item": [
             _yes_no("specialist-treatment", "Behandling i spesialisthelsetjenesten?"),
-            {
-                **choice_item(
-                    "treatment-form", "Form", [("individual", "Individuell"), ("group", "Gruppe")], repeats=True
-                ),
-                "enableWhen": [
-                    {
-                        "question": "specialist-treatment",
-                        "operator": "=",
-                        "answerCoding": {"system": specialist[0], "code": "yes"},
-                    }
-                ],
-            },
-            {
-                **choice_item(
-                    "individual-sessions",
-                    "Individuelle tverrfaglige konsultasjoner",
-                    [("0", "0"), ("1-3", "1-3"), ("4-10", "4-10"), ("gt10", "Over 10")],
-                ),
-                "enableWhen": [
-                    {
-                        "question": "specialist-treatment",
-                        "operator": "=",
-                        "answerCoding": {"system": specialist[0], "code": "yes"},
-                    }
-                ],
-            },
-            {
-                **choice_item(
-                    "group-sessions",
-                    "Tverrfaglige gruppesamlinger",
-                    [("0", "0"), ("1-3", "1-3"), ("4-6", "4-6"), ("7-10", "7-10"), ("gt10", "Over 10")],
-                ),
-                "enableWhen": [
-                    {
-                        "question": "specialist-treatment",
-                        "operator": "=",
-                        "answerCoding": {"system": specialist[0], "code": "yes"},
-                    }
-                ],
-            },
-            {
-                **choice_item("discipline", "Fagområder", [("mono", "Monofaglig"), ("inter", "Tverrfaglig")]),
-                "enableWhen": [
-                    {
-                        "question": "specialist-treatment",
-                        "operator": "=",
-                        "answerCoding": {"system": specialist[0], "code": "yes"},
-                    }
-                ],
-            },
-            {
-                **choice_item(
-                    "treatment-type",
-                    "Type behandling",
-                    [
-                        ("exercise", "Trening"),
-                        ("education", "Undervisning"),
-                        ("cognitive", "Kognitiv tilnærming"),
-                        ("work", "Arbeidsrettet"),
-                        ("other", "Annet"),
-                    ],
-                    repeats=True,
-                ),
-                "enableWhen": [
-                    {
-                        "question": "specialist-treatment",
-                        "operator": "=",
-                        "answerCoding": {"system": specialist[0], "code": "yes"},
-                    }
-                ],
-            },
+            *({**item, "enableWhen": [when_treated]} for item in asked),
         ],
     }
     items = [

@@ -73,53 +73,29 @@ class World:
         return bearer(self.server, role, org=unit)
 
     def _unit_data(self, unit: str) -> dict[str, dict]:
+        """An appointment (pushed by the unit's EHR), an episode, a completed response and a Task (its clinician's)."""
         subject = {"reference": f"Patient/{self.patient['id']}"}
-        clinician = self.staff("clinician", unit)
-        post = self.client.post
+        bodies = {
+            "Appointment": {
+                "status": "booked",
+                "identifier": [{"system": "urn:test:appointment", "value": unique("appt")}],
+                "participant": [{"actor": subject, "status": "accepted"}],
+            },
+            "EpisodeOfCare": {"status": "active", "patient": subject},
+            "QuestionnaireResponse": {"status": "completed", "subject": subject},
+            "Task": {
+                "status": "ready",
+                "intent": "order",
+                "for": subject,
+                "identifier": [{"system": "urn:test:task", "value": unique("task")}],
+            },
+        }
         made: dict[str, dict] = {}
-        made["Appointment"] = _made(
-            post(
-                "/fhir/Appointment",
-                json=self.tagged(
-                    {
-                        "resourceType": "Appointment",
-                        "status": "booked",
-                        "identifier": [{"system": "urn:test:appointment", "value": unique("appt")}],
-                        "participant": [{"actor": subject, "status": "accepted"}],
-                    }
-                ),
-                headers=self.staff("ehr", unit),
+        for kind, body in bodies.items():
+            writer = self.staff("ehr" if kind == "Appointment" else "clinician", unit)
+            made[kind] = _made(
+                self.client.post(f"/fhir/{kind}", json=self.tagged({"resourceType": kind, **body}), headers=writer)
             )
-        )
-        made["EpisodeOfCare"] = _made(
-            post(
-                "/fhir/EpisodeOfCare",
-                json=self.tagged({"resourceType": "EpisodeOfCare", "status": "active", "patient": subject}),
-                headers=clinician,
-            )
-        )
-        made["QuestionnaireResponse"] = _made(
-            post(
-                "/fhir/QuestionnaireResponse",
-                json=self.tagged({"resourceType": "QuestionnaireResponse", "status": "completed", "subject": subject}),
-                headers=clinician,
-            )
-        )
-        made["Task"] = _made(
-            post(
-                "/fhir/Task",
-                json=self.tagged(
-                    {
-                        "resourceType": "Task",
-                        "status": "ready",
-                        "intent": "order",
-                        "for": subject,
-                        "identifier": [{"system": "urn:test:task", "value": unique("task")}],
-                    }
-                ),
-                headers=clinician,
-            )
-        )
         return made
 
     def id(self, unit: str, kind: str) -> str:
