@@ -18,10 +18,12 @@ $(VENV)/.installed: pyproject.toml
 
 install-test: install $(VENV)/.installed-test
 
-$(VENV)/.installed-test: pyproject.toml ig/package-lock.json
+$(VENV)/.installed-test: pyproject.toml ig/package-lock.json portal/package-lock.json
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	if command -v npm >/dev/null; then npm ci --prefix ig --no-audit --no-fund --loglevel=error; \
-	else echo "npm not found: the Implementation Guide tests will skip"; fi
+	if command -v npm >/dev/null; then \
+	  npm ci --prefix ig --no-audit --no-fund --loglevel=error && \
+	  npm ci --prefix portal --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the Implementation Guide and renderer tests will skip"; fi
 	touch $@
 
 # the Implementation Guide (ig/, FSH) compiled offline by SUSHI into profiles/ (committed: running needs no Node)
@@ -48,4 +50,4 @@ bench: install-test
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .ryggrad .pytest_cache ig/node_modules ig/fsh-generated
+	rm -rf $(VENV) .ryggrad .pytest_cache ig/node_modules ig/fsh-generated portal/node_modules
