@@ -22,10 +22,12 @@ $(VENV)/.installed-test: pyproject.toml ig/package-lock.json portal/package-lock
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	if command -v npm >/dev/null; then \
 	  npm ci --prefix ig --no-audit --no-fund --loglevel=error && \
-	  npm ci --prefix portal --no-audit --no-fund --loglevel=error; \
+	  npm install --no-save --prefix portal --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: the Implementation Guide and renderer tests will skip"; fi
 	touch $@
 
+# (portal: `npm install --no-save` keeps the lock's versions; `npm ci` trips over rollup's per-platform optional
+# packages, which a lock written on one platform does not list)
 # the Implementation Guide (ig/, FSH) compiled offline by SUSHI into profiles/ (committed: running needs no Node)
 profiles: install-test
 	$(BIN)/python ig/build_profiles.py
