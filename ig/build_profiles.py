@@ -27,6 +27,7 @@ PROFILES = ROOT / "profiles"
 EXAMPLES = IG / "examples" / "valid"
 AUTHORED = IG / "input" / "resources"
 SUSHI = IG / "node_modules" / ".bin" / "sushi"
+TARGETS = {"profiles": PROFILES, "examples": EXAMPLES}  # where each kind of output is written
 
 sys.path.insert(0, str(IG))
 from forms.registry_forms import build as build_forms  # noqa: E402
@@ -66,14 +67,10 @@ def compile_ig(out: Path) -> dict[str, dict[Path, str]]:
     return files
 
 
-def _targets() -> dict[str, Path]:
-    return {"profiles": PROFILES, "examples": EXAMPLES}
-
-
 def differences(files: dict[str, dict[Path, str]]) -> list[str]:
     """What differs between ``files`` and what is committed (missing, changed, stale)."""
     found: list[str] = []
-    for kind, folder in _targets().items():
+    for kind, folder in TARGETS.items():
         wanted = files[kind]
         present = {Path(p.name) for p in folder.glob("*.json")} if folder.is_dir() else set()
         for name in sorted(set(wanted) | present):
@@ -88,7 +85,7 @@ def differences(files: dict[str, dict[Path, str]]) -> list[str]:
 
 
 def write(files: dict[str, dict[Path, str]]) -> None:
-    for kind, folder in _targets().items():
+    for kind, folder in TARGETS.items():
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("*.json"):
             if Path(old.name) not in files[kind]:
@@ -111,11 +108,12 @@ def main(argv: list[str] | None = None) -> int:
             print("profiles/ is stale against ig/: run `make profiles`")
         return 1 if stale else 0
     write(files)
-    counts = ", ".join(f"{len(files[k])} in {v.relative_to(ROOT)}" for k, v in _targets().items())
+    counts = ", ".join(f"{len(files[k])} in {v.relative_to(ROOT)}" for k, v in TARGETS.items())
     print(f"wrote {counts}")
     return 0
 
 
 if __name__ == "__main__":
-    shutil.which("node") or sys.exit("Node.js is needed to compile the Implementation Guide")
+    if shutil.which("node") is None:
+        sys.exit("Node.js is needed to compile the Implementation Guide")
     sys.exit(main())

@@ -92,12 +92,10 @@ def is_owned_type(resource_type: str) -> bool:
     return resource_type not in SHARED_TYPES
 
 
-def _owned_rows(unit: str, rid: Any, resource_type: Any | None = None) -> Any:
+def _owned_rows(unit: str, rid: Any) -> Any:
+    """EXISTS an owner label of ``unit`` on the resource ``rid`` (a correlated column)."""
     t = search_token.c
-    clauses = [t.rid == rid, t.param == OWNER_PARAM, t.code == unit, t.system == OWNER_SYSTEM]
-    if resource_type is not None:
-        clauses.insert(0, t.resource_type == resource_type)
-    return exists().where(*clauses)
+    return exists().where(t.rid == rid, t.param == OWNER_PARAM, t.code == unit, t.system == OWNER_SYSTEM)
 
 
 @dataclass(frozen=True)

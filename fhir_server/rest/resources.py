@@ -13,7 +13,8 @@ from fhir_server.rest.context import Context
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.versioning import next_timestamp, stamp_meta, version_headers, without_server_meta
 from fhir_server.search.index.rows import IndexRows
-from fhir_server.storage.schema import resource, search_uri
+from fhir_server.search.values import escape
+from fhir_server.storage.schema import resource
 from fhir_server.storage.store import IdTaken, StoredVersion, VersionConflict
 from fhir_server.validation.questionnaire_response import resolve_questionnaire
 
@@ -65,13 +66,10 @@ def content_issues(ctx: Context, body: dict[str, Any], profiles: list[str]) -> l
 
 
 def find_questionnaires(ctx: Context, url: str) -> list[dict[str, Any]]:
-    """The Questionnaires with canonical ``url``: stored ones (by the ``url`` index), then the conformance
+    """The Questionnaires with canonical ``url``: stored ones (found by the search engine), then the conformance
     package's."""
-    u = search_uri.c
-    rids = select(u.rid).where(u.resource_type == "Questionnaire", u.param == "url", u.value == url)
-    rows = ctx.conn.execute(
-        select(resource.c.content).where(resource.c.rid.in_(rids), ~resource.c.deleted).limit(50)
-    ).all()
+    plan = ctx.server.search_plan("Questionnaire", [("url", escape(url))], strict=True)
+    rows = ctx.conn.execute(select(resource.c.content).where(*plan.conditions).limit(50)).all()
     found = [row.content for row in rows if isinstance(row.content, dict)]
     packaged = ctx.server.definitions.resource("Questionnaire", url)
     return found + ([packaged] if packaged is not None else [])

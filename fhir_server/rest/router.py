@@ -102,42 +102,46 @@ _INTERACTIONS: dict[Handler, str] = {
     delete.delete: "delete",
     patch.conditional_patch: "patch",
     patch.patch: "patch",
-    validate.validate: "operation",
     read.read: "read",
     read.vread: "vread",
 }
-_HISTORY = ("history-system", "history-type", "history-instance")
+#: Handlers serving several interactions, told apart by how many path arguments they get.
+_BY_ARITY: dict[Handler, dict[int, str]] = {
+    history.history: {0: "history-system", 1: "history-type", 2: "history-instance"},
+    validate.validate: {1: "operation-type", 2: "operation-instance"},
+}
 
 
 def interaction(req: FhirRequest) -> tuple[str, tuple[str, ...]]:
     """(the restful interaction code — ``read``, ``search-type``, ``history-instance`` … — and the path
     arguments) of a request; 404/405 as ``route`` for none."""
     handler, args, _ = route(req)
-    if handler is history.history:
-        return _HISTORY[len(args)], args
-    if handler is validate.validate:
-        return ("operation-instance" if len(args) == 2 else "operation-type"), args
-    return _INTERACTIONS[handler], args
+    return _code(handler, args), args
+
+
+def _code(handler: Handler, args: tuple[str, ...]) -> str:
+    by_arity = _BY_ARITY.get(handler)
+    return by_arity[len(args)] if by_arity else _INTERACTIONS[handler]
 
 
 def dispatch(ctx: Context, req: FhirRequest) -> FhirResponse:
     handler, args, resource_type = route(req)
     authorize(ctx.principal, req)
+    code = _code(handler, args)
     if ctx.is_patient:
-        _patient_checks(ctx, req)
+        _patient_checks(ctx, req, code, args)
     if resource_type is not None:
         check_type(ctx, resource_type)
     if not ctx.ownership.sees_all:
-        _unit_checks(ctx, req)
+        _unit_checks(ctx, code, args)
     try:
         return handler(ctx, req, *args)
     except (VersionConflict, IdTaken) as exc:
         raise conflict("The resource was changed by another request at the same time; try again") from exc
 
 
-def _patient_checks(ctx: Context, req: FhirRequest) -> None:
+def _patient_checks(ctx: Context, req: FhirRequest, code: str, args: tuple[str, ...]) -> None:
     """A patient's request touches only their own data (searches are restricted in ``search.py``)."""
-    code, args = interaction(req)
     patient_scope.check_request(code, args, req)
     ids = ctx.patient_ids()
     reads = ("read", "vread", "history-instance", "operation-instance")
@@ -151,10 +155,9 @@ def _patient_checks(ctx: Context, req: FhirRequest) -> None:
 _ONE_RESOURCE = frozenset({"read", "vread", "history-instance", "update", "patch", "delete", "operation-instance"})
 
 
-def _unit_checks(ctx: Context, req: FhirRequest) -> None:
+def _unit_checks(ctx: Context, code: str, args: tuple[str, ...]) -> None:
     """One resource of another unit is not found (404), whatever the interaction: its existence never leaks.
     Searches, histories and conditional interactions are restricted in their queries."""
-    code, args = interaction(req)
     if code not in _ONE_RESOURCE or len(args) < 2:
         return
     resource_type, resource_id = args[0], args[1]

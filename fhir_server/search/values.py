@@ -30,6 +30,14 @@ def split_unescaped(value: str, separator: str) -> list[str]:
     return parts
 
 
+def escape(value: str) -> str:
+    """A literal as a search value: the inverse of ``unescape``."""
+    value = value.replace("\\", "\\\\")
+    for ch in (",", "|", "$"):
+        value = value.replace(ch, "\\" + ch)
+    return value
+
+
 def unescape(value: str) -> str:
     for ch in (",", "|", "$"):
         value = value.replace("\\" + ch, ch)

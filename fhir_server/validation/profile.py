@@ -461,7 +461,7 @@ class _Walk:
                 if target is None or (target.min > 0) != bool(values):
                     return False
             elif kind == "profile":
-                target = _descend(slice_node, disc_path) if disc_path not in ("", "$this") else slice_node
+                target = _descend(slice_node, disc_path)
                 urls = target.profiles if target is not None else ()
                 if not urls or not values or not all(self.conforms(url, v) for url in urls for v in values):
                     return False

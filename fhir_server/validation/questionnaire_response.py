@@ -17,6 +17,8 @@ Each issue names its place (``QuestionnaireResponse.item[0].answer[1]``) and car
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
@@ -211,7 +213,7 @@ class _Walk:
                 self.add("required", "No sub-items found for required group", path, definition)
             self.items(children, definition.get("item") or [], path)
             return
-        self.occurrences(answers, definition, path)
+        self.occurrences(answers, definition, path, enabled)
         self.exclusive(answers, definition, path)
         for index, answer in enumerate(answers):
             self.answer(answer, definition, f"{path}.answer[{index}]")
@@ -227,7 +229,7 @@ class _Walk:
             "required", f"No response answer found for required {kind} '{definition.get('linkId')}'", path, definition
         )
 
-    def occurrences(self, answers: list[dict], definition: dict[str, Any], path: str) -> None:
+    def occurrences(self, answers: list[dict], definition: dict[str, Any], path: str, enabled: bool) -> None:
         repeats = bool(definition.get("repeats"))
         maximum = _extension(definition, EXT + "questionnaire-maxOccurs")
         minimum = _extension(definition, EXT + "questionnaire-minOccurs")
@@ -237,7 +239,7 @@ class _Walk:
             self.add("structure", f"The maximum number of answers is {maximum} but this has {len(answers)}", path)
         if self.final and isinstance(minimum, int) and len(answers) < minimum:
             self.add("required", f"The minimum number of answers is {minimum} but this has {len(answers)}", path)
-        if self.final and definition.get("required") and not answers and self.enabled(definition):
+        if self.final and definition.get("required") and not answers and enabled:
             self.add("required", f"No response answer found for required item '{definition.get('linkId')}'", path)
 
     def exclusive(self, answers: list[dict], definition: dict[str, Any], path: str) -> None:
@@ -402,9 +404,6 @@ def _attachment(value: dict[str, Any], definition: dict[str, Any]) -> Iterator[s
         yield f"The attachment is too large (allowed = {maximum})"
     data = value.get("data")
     if isinstance(size, int) and isinstance(data, str):
-        import base64
-        import binascii
-
         try:
             actual = len(base64.b64decode(data, validate=True))
         except (binascii.Error, ValueError):

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
+from tests.paths import require_node_package
 from tests.rest.helpers import unique
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,10 +36,7 @@ PROFILES = (
 
 def test_profiles_are_fresh_against_the_ig():
     """``make profiles`` output is committed: compiling ``ig/`` again changes nothing."""
-    if shutil.which("node") is None:
-        pytest.skip("Node.js is not installed: the Implementation Guide cannot be compiled here")
-    if not (IG / "node_modules" / ".bin" / "sushi").exists():
-        pytest.skip("SUSHI is not installed (npm ci --prefix ig; `make test` does it)")
+    require_node_package(IG, "fsh-sushi")
     checked = subprocess.run(
         [sys.executable, str(IG / "build_profiles.py"), "--check"], capture_output=True, text=True, timeout=300
     )

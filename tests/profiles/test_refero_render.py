@@ -3,20 +3,16 @@ registry-forms.test.jsx`` (vitest, jsdom) run from here so ``make test`` covers 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from tests.paths import require_node_package
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
 
 
 def test_refero_renders_every_registry_form():
-    if shutil.which("npx") is None:
-        pytest.skip("Node.js is not installed: the renderer cannot run here")
-    if not (PORTAL / "node_modules" / "@helsenorge" / "refero").is_dir():
-        pytest.skip("the portal's packages are not installed (npm ci --prefix portal; `make test` does it)")
+    require_node_package(PORTAL, "@helsenorge/refero")
     ran = subprocess.run(
         ["npx", "vitest", "run", "tests/registry-forms.test.jsx"],
         cwd=PORTAL,
