@@ -111,13 +111,28 @@ def demo(
     console.print(f"demo data: {statuses.count('201')} created, {statuses.count('200')} already present")
 
 
+def _stop_with_parent() -> None:
+    """In the embedded worker's process, before it starts: a SIGTERM when ``ryggrad serve`` ends, however it ends
+    (uvicorn ends by re-raising the signal that stopped it, which skips ``finally``)."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8080,
     workers: Annotated[int, typer.Option(help="API processes")] = 1,
+    worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Start an embedded worker and scheduler beside the API")
+    ] = True,
 ) -> None:
-    """Serve the FHIR API at http://HOST:PORT/fhir."""
+    """Serve the FHIR API at http://HOST:PORT/fhir (with an embedded worker and scheduler unless --no-worker)."""
+    import subprocess
+    import sys
+
     import uvicorn
 
     if get_settings().auth == "dev" and host not in ("127.0.0.1", "localhost", "::1"):
@@ -125,14 +140,65 @@ def serve(
         raise typer.Exit(2)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    uvicorn.run(
-        "fhir_server.http.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,  # our own access log leaves query strings (identifiers) out
-        log_level="info",
-    )
+    embedded = None
+    if worker:  # a process of its own: Celery wants its main thread, and a crash of one leaves the other running
+        command = [sys.executable, "-m", "fhir_server.cli", "worker", "--beat"]
+        embedded = subprocess.Popen(command, preexec_fn=_stop_with_parent if sys.platform == "linux" else None)
+    try:
+        uvicorn.run(
+            "fhir_server.http.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,  # our own access log leaves query strings (identifiers) out
+            log_level="info",
+            timeout_graceful_shutdown=20,
+        )
+    finally:
+        if embedded is not None:
+            embedded.terminate()  # warm shutdown: the task under way finishes
+            try:
+                embedded.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                embedded.kill()
+
+
+@app.command("worker")
+def worker_command(
+    concurrency: Annotated[int | None, typer.Option(help="Tasks at once (threads); default the setting")] = None,
+    beat: Annotated[bool, typer.Option("--beat", help="Also run the scheduler in this process")] = False,
+    loglevel: Annotated[str, typer.Option(help="Log level")] = "INFO",
+) -> None:
+    """Start a worker: delivers subscription notifications and runs the registry's subscribers."""
+    from workers.celery_app import QUEUE
+    from workers.celery_app import app as celery_app
+
+    settings = get_settings()
+    settings.ensure_data_dir()
+    argv = [
+        "worker",
+        "--pool=threads",
+        f"--concurrency={concurrency or settings.worker_concurrency}",
+        f"--loglevel={loglevel}",
+        f"--queues={QUEUE}",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
+    if beat:
+        argv += ["--beat", f"--schedule={(settings.data_dir / 'celerybeat-schedule').resolve()}"]
+    celery_app.worker_main(argv)
+
+
+@app.command("beat")
+def beat_command(loglevel: Annotated[str, typer.Option(help="Log level")] = "INFO") -> None:
+    """Start the scheduler (one per installation): the delivery sweep and the pruning of old events."""
+    from workers.celery_app import app as celery_app
+
+    settings = get_settings()
+    settings.ensure_data_dir()
+    schedule = (settings.data_dir / "celerybeat-schedule").resolve()
+    celery_app.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule}"])
 
 
 def _orgnr_of_resh(settings: Settings, resh: str) -> str:
@@ -181,3 +247,7 @@ def token(
         role, org=org, patient=patient, hpr=hpr, scope=scope, lifetime_s=int(hours * 3600)
     )
     print(issued)
+
+
+if __name__ == "__main__":
+    app()

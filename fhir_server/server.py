@@ -28,6 +28,11 @@ from fhir_server.search.query import SearchParameterRegistry, SearchPlan, build_
 from fhir_server.secret_key import server_key
 from fhir_server.settings import Settings
 from fhir_server.storage.engine import Database
+from fhir_server.subscriptions.active import ActiveSubscriptions
+from fhir_server.subscriptions.channels.rest_hook import RestHook
+from fhir_server.subscriptions.outbox import record
+from fhir_server.subscriptions.topics import Topics
+from fhir_server.subscriptions.wake import Waker
 from fhir_server.validation.profile import ProfileValidator
 from fhir_server.validation.questionnaire_response import QuestionnaireResponseValidator
 from fhir_server.validation.structure import ResourceValidator
@@ -187,16 +192,20 @@ class FhirServer:
                 return response
             read_only = is_read_only(req)
             transaction = self.db.reading() if read_only else self.db.writing()
+            wake: list[str] = []
             with transaction as conn:
                 ctx = Context(self, conn, in_bundle=in_bundle, principal=req.principal)
                 response = dispatch(ctx, req)
+                if not read_only:
+                    wake = record(ctx)  # the outbox rows, in this transaction
                 if audited:
                     event = self._audit_event(req, response)
                     if read_only:
                         self.audit.record(event)
                     else:
                         self.audit.write_now(conn, [event], ctx.now)
-                return response
+            self.wake(wake)
+            return response
         except FhirError as error:
             if audited:
                 reason = error.issues[0].diagnostics if error.issues else None
@@ -222,7 +231,34 @@ class FhirServer:
     def audit(self) -> AuditTrail:
         return AuditTrail(self)
 
+    # -- subscriptions ------------------------------------------------------------------------------------------
+    @cached_property
+    def topics(self) -> Topics:
+        """The subscription topics offered (``profiles/topics/``)."""
+        return Topics.load(self.settings.profiles_dir / "topics")
+
+    @cached_property
+    def active_subscriptions(self) -> ActiveSubscriptions:
+        return ActiveSubscriptions(self.topics)
+
+    @cached_property
+    def rest_hook(self) -> RestHook:
+        return RestHook(self.settings.subscription_timeout_s)
+
+    @cached_property
+    def waker(self) -> Waker:
+        return Waker(self.settings)
+
+    def wake(self, subscription_ids: list[str]) -> None:
+        """Ask the workers to deliver these Subscriptions' new events (after the commit that wrote them)."""
+        if subscription_ids:
+            self.waker.wake(subscription_ids)
+
     def close(self) -> None:
         if "audit" in self.__dict__:
             self.audit.close()
+        if "waker" in self.__dict__:
+            self.waker.close()
+        if "rest_hook" in self.__dict__:
+            self.rest_hook.close()
         self.db.dispose()

@@ -87,6 +87,46 @@ class Settings(BaseSettings):
         default=1200, description="Requests per minute per client (token client id, or address when refused); 0: off."
     )
 
+    # Workers and subscriptions (workers/, fhir_server/subscriptions)
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker: redis://host:6379/0 in production; default Celery's filesystem transport under "
+        "the data dir (one machine, no broker process).",
+    )
+    broker_key_prefix: str = Field(
+        default="ryggrad:", description="Prefix of every Redis key the broker uses (several servers, one Redis)."
+    )
+    worker_concurrency: int = Field(default=4, description="Deliveries one worker process runs at once (threads).")
+    subscriber_modules: list[str] = Field(
+        default_factory=list,
+        description="Python modules whose internal subscribers (task channels) the workers load, besides the "
+        "registry's own.",
+    )
+    sweep_interval_s: float = Field(
+        default=1.0, description="How often the scheduler looks for undelivered events no request woke a worker for."
+    )
+    subscription_lease_s: float = Field(
+        default=30.0,
+        description="How long a worker holds a Subscription while delivering; a worker that dies is replaced after it.",
+    )
+    subscription_timeout_s: float = Field(default=10.0, description="HTTP timeout of one rest-hook delivery.")
+    subscription_retry_base_s: float = Field(default=1.0, description="First retry delay after a failed delivery.")
+    subscription_retry_max_s: float = Field(
+        default=300.0, description="Longest delay between retries (exponential backoff with jitter up to it)."
+    )
+    subscription_error_after_s: float = Field(
+        default=900.0,
+        description="A Subscription failing this long goes to status error, with the reason; retries go on, and it is "
+        "active again (and catches up) at the first delivery that succeeds.",
+    )
+    subscription_event_retention_days: float = Field(
+        default=30.0, description="Delivered events are kept this long for $events replay."
+    )
+
+    @property
+    def broker(self) -> str:
+        return self.broker_url or "filesystem://"
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -6,6 +6,8 @@
 - The registry Questionnaires, built from the instrument catalogue in ``ig/forms/``, go to ``profiles/`` too.
 - Example instances go to ``ig/examples/valid/`` (the tests validate them; the invalid ones beside them are
   authored by hand).
+- The subscription topics (R5 SubscriptionTopic definitions, which R4 has no resource type for) are authored in
+  ``ig/input/topics/`` and go to ``profiles/topics/``, where the server reads them.
 
 SUSHI reads the R4 core package from the FHIR package cache (``ryggrad packages`` fills it); nothing is fetched.
 ``--check`` builds into a temporary folder and reports, without writing, whether the committed files are stale.
@@ -26,8 +28,13 @@ ROOT = IG.parent
 PROFILES = ROOT / "profiles"
 EXAMPLES = IG / "examples" / "valid"
 AUTHORED = IG / "input" / "resources"
+TOPICS = IG / "input" / "topics"
 SUSHI = IG / "node_modules" / ".bin" / "sushi"
-TARGETS = {"profiles": PROFILES, "examples": EXAMPLES}  # where each kind of output is written
+TARGETS = {
+    "profiles": PROFILES,
+    "examples": EXAMPLES,
+    "topics": PROFILES / "topics",
+}  # where each kind of output is written
 
 sys.path.insert(0, str(IG))
 from forms.registry_forms import build as build_forms  # noqa: E402
@@ -49,7 +56,7 @@ def compile_ig(out: Path) -> dict[str, dict[Path, str]]:
     if result.returncode != 0 or " 0 Errors" not in result.stdout:
         sys.stderr.write(result.stdout[-4000:] + result.stderr[-2000:])
         raise SystemExit("SUSHI reported errors")
-    files: dict[str, dict[Path, str]] = {"profiles": {}, "examples": {}}
+    files: dict[str, dict[Path, str]] = {"profiles": {}, "examples": {}, "topics": {}}
     generated = sorted((out / "fsh-generated" / "resources").glob("*.json"))
     authored = sorted(AUTHORED.glob("*.json")) if AUTHORED.is_dir() else []
     for path in [*generated, *authored]:
@@ -59,6 +66,8 @@ def compile_ig(out: Path) -> dict[str, dict[Path, str]]:
         )
         kind = "profiles" if definition else "examples"
         files[kind][Path(path.name)] = _canonical_json(resource)
+    for path in sorted(TOPICS.glob("*.json")):
+        files["topics"][Path(path.name)] = _canonical_json(json.loads(path.read_text(encoding="utf-8")))
     forms = build_forms()  # the registry Questionnaires, built from the instrument catalogue
     for form in forms:
         files["profiles"][Path(f"Questionnaire-{form['id']}.json")] = _canonical_json(form)

@@ -32,6 +32,7 @@ ROLE_GRANTS: dict[str, dict[str, str]] = {  # registry-admin, patient, researche
         **dict.fromkeys(("Appointment", "Schedule", "Slot"), "cruds"),
         **dict.fromkeys(("Patient", "Practitioner", "PractitionerRole", "Location"), "crus"),
         **dict.fromkeys(("EpisodeOfCare", "Task"), "rs"),
+        "Subscription": "cruds",  # notifications of what follows its appointments
     },
 }
 

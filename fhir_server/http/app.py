@@ -25,6 +25,7 @@ from fhir_server.http.access_log import AccessLog
 from fhir_server.http.body import parse_json, read_body
 from fhir_server.http.hardening import SecurityHeaders
 from fhir_server.http.media import FHIR_JSON, FORM, check_acceptable, request_body_type
+from fhir_server.http.websocket import subscription_websocket
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.router import route
 from fhir_server.server import FhirServer
@@ -202,6 +203,7 @@ def create_app(settings: Settings | None = None, server: FhirServer | None = Non
         return JSONResponse(smart_configuration(srv.settings))
 
     # plain Starlette routes: FHIR parses its own requests, so FastAPI's parameter machinery would only cost time
+    app.router.add_websocket_route("/fhir/websocket", subscription_websocket)
     app.add_route("/fhir", fhir, methods=METHODS, include_in_schema=False)
     app.add_route("/fhir/{path:path}", fhir, methods=METHODS, include_in_schema=False)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
 from fhir_server.auth.ownership import Ownership
-from fhir_server.storage.store import ResourceStore
+from fhir_server.storage.store import ResourceStore, StoredVersion
 
 if TYPE_CHECKING:
     from fhir_server.auth.principal import Principal
@@ -26,6 +26,17 @@ def utc_now() -> datetime:
 
 
 @dataclass
+class Change:
+    """One new version written in a transaction: ``previous`` the content it replaced (None for a create),
+    ``matched`` what subscriptions matched a deleted resource just before its index rows went."""
+
+    version: StoredVersion
+    previous: dict[str, Any] | None
+    action: str  # create | update | delete
+    matched: frozenset[str] | None = None
+
+
+@dataclass
 class Context:
     server: FhirServer
     conn: Connection
@@ -35,6 +46,11 @@ class Context:
     store: ResourceStore = field(init=False)
     ownership: Ownership = field(init=False)  # the unit the caller acts for, and what it may see
     _patient_ids: list[str] | None = field(default=None, init=False)
+    # what this transaction changed, for the subscriptions' outbox (``fhir_server.subscriptions.outbox``)
+    changes: list[Change] = field(default_factory=list, init=False)
+    #: set by the server's own Subscription status changes (active, error), which are not a client's request
+    subscription_status_write: bool = False
+    subscription_secrets: dict[str, str] = field(default_factory=dict, init=False)  # id → new signing secret
 
     def __post_init__(self) -> None:
         self.store = ResourceStore(self.conn)

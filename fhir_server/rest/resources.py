@@ -9,13 +9,15 @@ from typing import Any
 from sqlalchemy import select
 
 from fhir_server.errors import FhirError, Issue, bad_request, conflict, not_found, operation_outcome
-from fhir_server.rest.context import Context
+from fhir_server.rest.context import Change, Context
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.versioning import next_timestamp, stamp_meta, version_headers, without_server_meta
 from fhir_server.search.index.rows import IndexRows
 from fhir_server.search.values import escape
 from fhir_server.storage.schema import resource
 from fhir_server.storage.store import IdTaken, StoredVersion, VersionConflict
+from fhir_server.subscriptions.outbox import matches_before_delete
+from fhir_server.subscriptions.writes import prepared_subscription
 from fhir_server.validation.questionnaire_response import resolve_questionnaire
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
@@ -96,11 +98,17 @@ def create_resource(
     POST ids are fresh UUIDs (assigned here or by a transaction), which cannot clash; ``deferred`` leaves the
     write to the store's next ``flush`` (transactions write their creates together)."""
     rid = resource_id or new_id()
+    if resource_type == "Subscription":
+        content = prepared_subscription(ctx, rid, content)
     stamped = stamp_meta(ctx.ownership.stamp(resource_type, content, None), rid, 1, ctx.now)
     if deferred:
-        return ctx.store.queue_new(resource_type, rid, stamped, ctx.now, method, _index(ctx, stamped))
-    may_exist = method != "POST"
-    return ctx.store.insert_new(resource_type, rid, stamped, ctx.now, method, _index(ctx, stamped), may_exist=may_exist)
+        version = ctx.store.queue_new(resource_type, rid, stamped, ctx.now, method, _index(ctx, stamped))
+    else:
+        may_exist = method != "POST"
+        index = _index(ctx, stamped)
+        version = ctx.store.insert_new(resource_type, rid, stamped, ctx.now, method, index, may_exist=may_exist)
+    ctx.changes.append(Change(version, None, "create"))
+    return version
 
 
 def update_resource(
@@ -116,6 +124,8 @@ def update_resource(
         raise not_found(f"{current.resource_type}/{current.id} is not known")
     if content is not None:
         content = ownership.stamp(current.resource_type, content, latest)
+        if current.resource_type == "Subscription":
+            content = prepared_subscription(ctx, current.id, content)
     unchanged = (
         current.deleted
         if content is None
@@ -130,7 +140,13 @@ def update_resource(
         )
     now = next_timestamp(ctx.now, current)
     stamped = None if content is None else stamp_meta(content, current.id, current.version_id + 1, now)
-    return ctx.store.write_version(current, stamped, now, method, _index(ctx, stamped)), True
+    # a deleted resource's matches are known only while its index rows are there
+    matched = matches_before_delete(ctx, current) if content is None else None
+    version = ctx.store.write_version(current, stamped, now, method, _index(ctx, stamped))
+    previous = None if current.deleted else current.content
+    action = "delete" if content is None else "create" if current.deleted else "update"
+    ctx.changes.append(Change(version, previous, action, matched))
+    return version, True
 
 
 def claim_resource(ctx: Context, current: StoredVersion) -> StoredVersion:
@@ -140,7 +156,9 @@ def claim_resource(ctx: Context, current: StoredVersion) -> StoredVersion:
     now = next_timestamp(ctx.now, current)
     content = ctx.ownership.claim(current.content)
     stamped = stamp_meta(content, current.id, current.version_id + 1, now)
-    return ctx.store.write_version(current, stamped, now, "PUT", _index(ctx, stamped))
+    version = ctx.store.write_version(current, stamped, now, "PUT", _index(ctx, stamped))
+    ctx.changes.append(Change(version, current.content, "update"))
+    return version
 
 
 _PATIENT_REFERENCE = re.compile(r"(^|/)Patient/[A-Za-z0-9\-.]{1,64}(/_history/[^/]+)?$")

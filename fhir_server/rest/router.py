@@ -7,7 +7,7 @@ from collections.abc import Callable
 from fhir_server.auth import patient_scope
 from fhir_server.auth.authorize import authorize
 from fhir_server.errors import FhirError, bad_request, conflict, fhir_error, not_found
-from fhir_server.operations import validate
+from fhir_server.operations import subscription_events, subscription_status, validate
 from fhir_server.rest.context import Context
 from fhir_server.rest.interactions import create, delete, history, patch, read, search, update
 from fhir_server.rest.interactions.capabilities import metadata
@@ -16,6 +16,11 @@ from fhir_server.rest.resources import check_type
 from fhir_server.storage.store import IdTaken, VersionConflict
 
 Handler = Callable[..., FhirResponse]
+#: Operations on one Subscription (the R5 Subscriptions Backport's), by name.
+SUBSCRIPTION_OPERATIONS: dict[str, Handler] = {
+    "$status": subscription_status.status,
+    "$events": subscription_events.events,
+}
 
 
 def _method_not_allowed(method: str, path: str) -> FhirError:
@@ -45,6 +50,9 @@ def route(req: FhirRequest) -> tuple[Handler, tuple[str, ...], str | None]:
     elif n in (2, 3) and parts[-1] == "$validate":
         table = {("POST", n): validate.validate, **({("GET", 3): validate.validate} if n == 3 else {})}
         args = parts[:-1]
+    elif n == 3 and parts[0] == "Subscription" and parts[2] in SUBSCRIPTION_OPERATIONS:
+        table = {("GET", 3): SUBSCRIPTION_OPERATIONS[parts[2]]}
+        args = parts[:2]
     elif (n >= 1 and parts[0].startswith("$")) or (n >= 2 and parts[-1].startswith("$")):
         raise fhir_error(404, "not-supported", f"The operation '{parts[-1]}' is not known to this server")
     elif n == 1:
@@ -109,6 +117,8 @@ _INTERACTIONS: dict[Handler, str] = {
 _BY_ARITY: dict[Handler, dict[int, str]] = {
     history.history: {0: "history-system", 1: "history-type", 2: "history-instance"},
     validate.validate: {1: "operation-type", 2: "operation-instance"},
+    subscription_status.status: {2: "operation-instance"},
+    subscription_events.events: {2: "operation-instance"},
 }
 
 

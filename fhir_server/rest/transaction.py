@@ -36,6 +36,7 @@ from fhir_server.rest.resources import (
     written_response,
 )
 from fhir_server.rest.router import dispatch
+from fhir_server.subscriptions.outbox import record
 
 if TYPE_CHECKING:
     from fhir_server.auth.principal import Principal
@@ -332,7 +333,9 @@ def process_bundle(
         with server.db.writing() as conn:
             ctx = Context(server, conn, in_bundle=True, principal=principal)
             responses = TransactionRun(ctx, entries).run()
+            wake = record(ctx)
             now = ctx.now
+        server.wake(wake)
         result = bundle("transaction-response", [_response_entry(r) for r in responses], [], now)
         return FhirResponse(200, result)
     return _batch(server, raw_entries, base, prefer_headers, principal)
@@ -347,6 +350,7 @@ def _batch(
 ) -> FhirResponse:
     """Each entry succeeds or fails on its own (a savepoint each), and the batch commits once."""
     responses = []
+    wake: list[str] = []
     with server.db.writing() as conn:
         for index, raw in enumerate(raw_entries):
             try:
@@ -354,9 +358,12 @@ def _batch(
                 entry.request.headers.update(prefer_headers)
                 with conn.begin_nested():
                     ctx = Context(server, conn, in_bundle=True, principal=principal)
-                    responses.append(dispatch(ctx, entry.request))
+                    response = dispatch(ctx, entry.request)
+                    wake += record(ctx)
+                responses.append(response)
             except FhirError as error:
                 located = _entry_error(error, index)
                 responses.append(FhirResponse(located.status, located.outcome))
+    server.wake(sorted(set(wake)))
     result = bundle("batch-response", [_response_entry(r) for r in responses], [], server.clock())
     return FhirResponse(200, result)

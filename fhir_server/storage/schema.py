@@ -193,6 +193,51 @@ dpop_replay = Table(
     Index(None, "expires_at"),
 )
 
+# Subscriptions (fhir_server/subscriptions): what each Subscription has been sent, and the outbox of its events.
+subscription_state = Table(
+    "subscription_state",
+    metadata,
+    Column("id", String(64), primary_key=True),  # the Subscription's id
+    Column("status", String(16), nullable=False),  # requested | active | error | off, as the resource says
+    Column("secret", String(500), nullable=True),  # signs rest-hook requests (HMAC); never in the resource
+    Column("events_since_start", BigInteger, nullable=False, server_default="0"),  # events numbered so far
+    Column("delivered_through", BigInteger, nullable=False, server_default="0"),  # the last event number sent
+    Column("attempts", Integer, nullable=False, server_default="0"),  # failed deliveries in a row
+    Column("next_attempt_at", DateTime(), nullable=True),  # the next try after a failure (naive UTC)
+    Column("failing_since", DateTime(), nullable=True),
+    Column("last_error", String(1000), nullable=True),
+    Column("last_sent_at", DateTime(), nullable=True),  # for heartbeats
+    Column("lease_owner", String(64), nullable=True),  # the worker delivering now, until lease_until
+    Column("lease_until", DateTime(), nullable=True),
+)
+
+# The transactional outbox: written in the transaction of the change it announces, one row per matching
+# Subscription. ``number`` (the Subscription's event count, 1, 2, …) is given when the row is first seen committed.
+subscription_event = Table(
+    "subscription_event",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("subscription_id", String(64), nullable=False),
+    Column("event_id", String(36), nullable=False),  # consumers de-duplicate by it
+    Column("number", BigInteger, nullable=True),
+    Column("resource_type", String(64), nullable=False),
+    Column("resource_id", String(64), nullable=False),
+    Column("version_id", Integer, nullable=False),
+    Column("action", String(8), nullable=False),  # create | update | delete
+    Column("recorded", DateTime(), nullable=False),
+    UniqueConstraint("subscription_id", "number"),
+    Index(None, "subscription_id", "seq"),
+)
+
+# Events an internal subscriber (a task channel) has acted on: its effect and this row commit together.
+handled_event = Table(
+    "handled_event",
+    metadata,
+    Column("subscription_id", String(64), primary_key=True),
+    Column("event_id", String(36), primary_key=True),
+    Column("handled", DateTime(), nullable=False),
+)
+
 INDEX_TABLES = {
     "tokens": search_token,
     "strings": search_string,

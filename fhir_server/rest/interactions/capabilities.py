@@ -79,10 +79,28 @@ def _includes(ctx: Context, resource_type: str) -> tuple[list[str], list[str]]:
     return ["*", *includes], reverse
 
 
+TOPIC_CANONICAL = (
+    "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/capabilitystatement-subscriptiontopic-canonical"
+)
+WEBSOCKET = "http://hl7.org/fhir/StructureDefinition/capabilitystatement-websocket"
+
+
+def _subscription_extras(ctx: Context) -> dict[str, Any]:
+    """Subscription: the topics offered (the backport's extension) and its operations."""
+    from fhir_server.operations.subscription_events import DEFINITION as EVENTS
+    from fhir_server.operations.subscription_status import DEFINITION as STATUS
+
+    topics = [{"url": TOPIC_CANONICAL, "valueCanonical": t.url} for t in ctx.server.topics]
+    operations = [{"name": "status", "definition": STATUS}, {"name": "events", "definition": EVENTS}]
+    return {"extension": topics, "operation": operations}
+
+
 def _resource_entry(ctx: Context, resource_type: str) -> dict[str, Any]:
     params = _parameters(ctx, resource_type)
     search_include, search_rev_include = _includes(ctx, resource_type)
+    extras = _subscription_extras(ctx) if resource_type == "Subscription" else {"extension": [], "operation": []}
     return {
+        **({"extension": extras["extension"]} if extras["extension"] else {}),
         "type": resource_type,
         "profile": f"http://hl7.org/fhir/StructureDefinition/{resource_type}",
         "interaction": [{"code": code} for code in TYPE_INTERACTIONS],
@@ -97,7 +115,7 @@ def _resource_entry(ctx: Context, resource_type: str) -> dict[str, Any]:
         "searchInclude": search_include,
         "searchRevInclude": search_rev_include,
         "searchParam": params,
-        "operation": [{"name": "validate", "definition": VALIDATE_DEFINITION}],
+        "operation": [{"name": "validate", "definition": VALIDATE_DEFINITION}, *extras["operation"]],
     }
 
 
@@ -130,6 +148,13 @@ def _security(ctx: Context) -> dict[str, Any]:
     }
 
 
+def _websocket_url(ctx: Context) -> str:
+    """Where R4 websocket Subscriptions bind (``bind <id>``): the base URL's host, ws(s) scheme."""
+    base = ctx.base_url
+    scheme = "wss" if base.startswith("https://") else "ws"
+    return f"{scheme}://{base.split('://', 1)[-1]}/websocket"
+
+
 def capability_statement(ctx: Context) -> dict[str, Any]:
     return {
         "resourceType": "CapabilityStatement",
@@ -144,6 +169,7 @@ def capability_statement(ctx: Context) -> dict[str, Any]:
         "patchFormat": ["application/json-patch+json", "application/fhir+json"],
         "rest": [
             {
+                "extension": [{"url": WEBSOCKET, "valueUri": _websocket_url(ctx)}],
                 "mode": "server",
                 "documentation": "Search by FNR/DNR with POST [type]/_search (form body), never in the URL. "
                 "Unknown parameters are ignored and reported in the searchset's OperationOutcome; Prefer: "

@@ -1,0 +1,69 @@
+"""The task channel: the server's own subscribers, functions run in the worker that delivers (so they get the
+same ordering, retries and error status as any rest-hook). A subscriber is registered by name with
+``@subscriber("ryggrad.…")``; its Subscription's endpoint is ``urn:ryggrad:task:<name>``.
+
+``exactly_once`` gives a subscriber exactly-once effect: its writes and the record that it handled the event
+commit together, and a redelivered event finds the record and does nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+
+from fhir_server.rest.context import Context, utc_now
+from fhir_server.storage.schema import handled_event
+from fhir_server.subscriptions.channels import DeliveryFailed
+
+if TYPE_CHECKING:
+    from fhir_server.server import FhirServer
+
+Subscriber = Callable[["FhirServer", dict[str, Any]], None]
+SUBSCRIBERS: dict[str, Subscriber] = {}
+
+
+def subscriber(name: str) -> Callable[[Subscriber], Subscriber]:
+    def register(function: Subscriber) -> Subscriber:
+        SUBSCRIBERS[name] = function
+        return function
+
+    return register
+
+
+def run(server: FhirServer, name: str, payload: dict[str, Any]) -> None:
+    function = SUBSCRIBERS.get(name)
+    if function is None:
+        raise DeliveryFailed(f"no subscriber named {name} is loaded in this worker")
+    try:
+        function(server, payload)
+    except DeliveryFailed:
+        raise
+    except Exception as exc:
+        raise DeliveryFailed(f"subscriber {name} failed ({type(exc).__name__})") from exc
+
+
+@contextmanager
+def exactly_once(server: FhirServer, payload: dict[str, Any]) -> Iterator[Context | None]:
+    """A write transaction for handling ``payload``'s event, or None when it was handled before. Whatever the
+    subscriber writes through the Context commits with the handled record (and wakes its own subscribers)."""
+    from fhir_server.subscriptions.outbox import record
+
+    with server.db.writing() as conn:
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    insert(handled_event).values(
+                        subscription_id=payload["subscription"], event_id=payload["event_id"], handled=utc_now()
+                    )
+                )
+        except IntegrityError:
+            yield None
+            return
+        ctx = Context(server, conn)
+        yield ctx
+        wake = record(ctx)
+    server.wake(wake)

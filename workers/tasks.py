@@ -1,0 +1,50 @@
+"""The workers' tasks: deliver one Subscription's events, sweep for work no request woke anyone for, prune old
+delivered events. Every task is safe to run twice or concurrently: the database decides who does what."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+from celery import signals
+
+from workers.celery_app import app
+from workers.runtime import server
+
+log = logging.getLogger(__name__)
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+@app.task(name="ryggrad.deliver")
+def deliver(subscription_id: str) -> str:
+    from fhir_server.subscriptions.delivery import deliver as deliver_events
+
+    return deliver_events(server(), subscription_id, worker=f"{WORKER}:{deliver.request.id or ''}"[:64])
+
+
+@app.task(name="ryggrad.sweep")
+def sweep() -> int:
+    from fhir_server.subscriptions.delivery import due_subscriptions
+
+    found = due_subscriptions(server())
+    for sid in found:
+        deliver.apply_async(args=[sid], retry=False)
+    return len(found)
+
+
+@app.task(name="ryggrad.prune")
+def prune() -> int:
+    from fhir_server.subscriptions.delivery import prune as prune_events
+
+    removed = prune_events(server())
+    if removed:
+        log.info("pruned %d delivered subscription events", removed)
+    return removed
+
+
+@signals.after_setup_logger.connect
+def _quiet_routine_tasks(logger: logging.Logger, **_: object) -> None:
+    """Every second's sweep would fill the log: task receipts and successes only at WARNING and above."""
+    for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat"):
+        logging.getLogger(name).setLevel(logging.WARNING)
