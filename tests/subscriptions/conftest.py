@@ -129,13 +129,16 @@ class Deployment:
     def execute(self, method: str, path: str, body: Any = None, **kwargs: Any) -> FhirResponse:
         return self.server.execute(FhirRequest(method, path, body=body, **kwargs))
 
-    def subscribe(self, endpoint: str, criteria: str = "Appointment?status=booked", **channel: Any) -> str:
+    def subscribe(
+        self, endpoint: str, criteria: str = "Appointment?status=booked", end: str | None = None, **channel: Any
+    ) -> str:
         body = {
             "resourceType": "Subscription",
             "status": "requested",
             "reason": "test",
             "criteria": criteria,
             "channel": {"type": "rest-hook", "endpoint": endpoint, **channel},
+            **({"end": end} if end else {}),
         }
         response = self.execute("POST", "Subscription", body)
         assert response.status == 201, response.resource
