@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
+import sys
 
 from celery import signals
 
@@ -48,3 +50,13 @@ def _quiet_routine_tasks(logger: logging.Logger, **_: object) -> None:
     """Every second's sweep would fill the log: task receipts and successes only at WARNING and above."""
     for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@signals.beat_init.connect
+def _die_with_the_worker(**_: object) -> None:
+    """A scheduler embedded in a worker (``--beat``) runs in a child process: it ends when the worker does, even
+    when the worker is killed, instead of going on alone beside the next one."""
+    if sys.platform == "linux" and os.getppid() != 1:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG

@@ -7,6 +7,7 @@ reason, when either service is unreachable."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -111,7 +112,12 @@ class Deployment:
             command.append("--beat")
         log = open(self.tmp / f"worker-{len(self.processes)}.log", "wb")  # noqa: SIM115 - closed with the process
         process = subprocess.Popen(
-            command, env={**self.env, **(extra_env or {})}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+            command,
+            env={**self.env, **(extra_env or {})},
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the embedded scheduler goes with it in ``close``
         )
         self.processes.append(process)
         return process
@@ -119,7 +125,9 @@ class Deployment:
     def start_beat(self) -> subprocess.Popen:
         command = [sys.executable, "-m", "fhir_server.cli", "beat", "--loglevel", "WARNING"]
         log = open(self.tmp / f"beat-{len(self.processes)}.log", "wb")  # noqa: SIM115
-        process = subprocess.Popen(command, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.processes.append(process)
         return process
 
@@ -167,6 +175,8 @@ class Deployment:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            with contextlib.suppress(ProcessLookupError):  # whatever it left behind in its group
+                os.killpg(process.pid, signal.SIGKILL)
         self.server.close()
         if self.settings.broker_url and self.settings.broker_url.startswith("redis://"):
             client = redis.Redis.from_url(self.settings.broker_url)
