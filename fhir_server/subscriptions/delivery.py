@@ -40,6 +40,7 @@ s = subscription_state.c
 e = subscription_event.c
 
 NUMBER_BATCH = 1000
+READ_AHEAD = 100  # events read at once, then sent one request (or one bundle of max_count) at a time
 
 
 class LeaseLost(Exception):
@@ -135,18 +136,24 @@ def _deliver_leased(server: FhirServer, sid: str, me: str) -> str:
     while True:
         number_new_events(server, sid, me)
         state = _state(server, sid)
-        events = _pending(server, spec, state)
+        per_request = _batch_size(spec)
+        events = read_events(
+            server, spec, state.delivered_through, None, max(per_request, READ_AHEAD), _needs_content(spec)
+        )
         if not events:
             _heartbeat_if_due(server, spec, state, me)
             return "done"
-        try:
-            _send(server, spec, state, events)
-        except DeliveryFailed as failure:
-            return _failed(server, spec, state, me, str(failure))
-        _sent(server, sid, me, events[-1].number)
-        if state.status == "error":
-            set_status(server, sid, "active")
-            log.info("Subscription/%s delivers again", sid)
+        for start in range(0, len(events), per_request):
+            chunk = events[start : start + per_request]
+            try:
+                _send(server, spec, state, chunk)
+            except DeliveryFailed as failure:
+                return _failed(server, spec, state, me, str(failure))
+            _sent(server, sid, me, chunk[-1].number)
+            if state.status == "error":
+                set_status(server, sid, "active")
+                state = _state(server, sid)
+                log.info("Subscription/%s delivers again", sid)
 
 
 def number_new_events(server: FhirServer, sid: str, me: str) -> int:
