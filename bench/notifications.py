@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import json
 import os
-import random
 import signal
 import statistics
 import subprocess
@@ -30,7 +29,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -44,54 +42,12 @@ from fhir_server.server import FhirServer
 from fhir_server.settings import Settings
 from fhir_server.storage.engine import Database
 from fhir_server.storage.migrate import upgrade
+from tests.subscriptions.receiver import Receiver  # the tests' receiver: records, fails on request, goes away
 
 BASE_URL = "http://127.0.0.1:8080/fhir"
 BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/"
 TOPIC = "https://ryggrad.no/fhir/SubscriptionTopic/appointment-booked"
 REDIS_URL = os.environ.get("RYGGRAD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-class Receiver:
-    """Records (arrival time, path, event ids) per request; fails a share of requests, or all while down."""
-
-    def __init__(self) -> None:
-        self.arrivals: list[tuple[float, str, list[str], bytes]] = []
-        self.failure_rate = 0.0
-        self.down = False
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _handle(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                now = time.monotonic()
-                ids = [i for i in (self.headers.get("x-ryggrad-event-id") or "").split(",") if i]
-                fail = receiver.down or (receiver.failure_rate and random.random() < receiver.failure_rate)
-                if not fail:
-                    with receiver.lock:
-                        receiver.arrivals.append((now, self.path, ids, body))
-                self.send_response(503 if fail else 200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            do_POST = do_PUT = do_DELETE = _handle
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def snapshot(self) -> list[tuple[float, str, list[str], bytes]]:
-        with self.lock:
-            return list(self.arrivals)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def appointment(aid: str, n: int = 0) -> dict[str, Any]:
@@ -210,7 +166,7 @@ def latency(setup: Setup, receiver: Receiver, count: int) -> dict[str, Any]:
         time.sleep(0.05)
     deadline = time.monotonic() + 60
     while True:
-        arrived = {path.rsplit("/", 1)[-1]: at for at, path, _, _ in receiver.snapshot() if "/latency/" in path}
+        arrived = {r.path.rsplit("/", 1)[-1]: r.at for r in receiver.snapshot() if "/latency/" in r.path}
         if len(arrived) >= count or time.monotonic() > deadline:
             break
         time.sleep(0.1)
@@ -245,7 +201,7 @@ def throughput(setup: Setup, receiver: Receiver, count: int) -> dict[str, Any]:
     written = time.monotonic()
     deadline = time.monotonic() + 600
     while True:
-        got = [at for at, path, _, _ in receiver.snapshot() if "/burst/" in path]
+        got = [r.at for r in receiver.snapshot() if "/burst/" in r.path]
         if len(got) >= count or time.monotonic() > deadline:
             break
         time.sleep(0.1)
@@ -275,9 +231,9 @@ def reliability(setup: Setup, receiver: Receiver, count: int) -> dict[str, Any]:
 
     def outage() -> None:
         time.sleep(5)
-        receiver.down = True
+        receiver.stop()
         time.sleep(3)
-        receiver.down = False
+        receiver.start()
 
     threading.Thread(target=outage, daemon=True).start()
     started = _write_all(setup, "rel", count)
@@ -287,11 +243,11 @@ def reliability(setup: Setup, receiver: Receiver, count: int) -> dict[str, Any]:
     def tallies() -> tuple[Counter, Counter]:
         each: Counter = Counter()
         bundled: Counter = Counter()
-        for _, path, _, body in receiver.snapshot():
-            if path.startswith("/each/"):
-                each[path.rsplit("/", 1)[-1]] += 1
-            elif path == "/bundles":
-                bundled.update(_events_of_bundle(body))
+        for item in receiver.snapshot():
+            if item.path.startswith("/each/"):
+                each[item.path.rsplit("/", 1)[-1]] += 1
+            elif item.path == "/bundles":
+                bundled.update(_events_of_bundle(item.body))
         return each, bundled
 
     while True:
@@ -312,7 +268,6 @@ def reliability(setup: Setup, receiver: Receiver, count: int) -> dict[str, Any]:
         "criteria_based": {
             "lost": len(expected - set(each)),
             "duplicated": sum(c - 1 for c in each.values()),
-            "done_after_s": None,
         },
         "topic_based_bundles": {
             "lost": len(expected - set(bundled)),
@@ -336,7 +291,7 @@ def run(kind: str, changes: int, latency_count: int, burst: int) -> dict[str, An
                 "reliability": reliability(setup, receiver, changes),
             }
         finally:
-            receiver.close()
+            receiver.stop()
             setup.close()
     return result
 
@@ -353,8 +308,8 @@ def report(results: list[dict[str, Any]]) -> str:
         "a receiver on loopback. Target: p95 < 500 ms from commit to arrival; zero lost or duplicated.",
         "",
         "| setup | latency p50 | p95 | max | burst: writes/s | notifications/s | reliability: changes | lost "
-        "(R4 / bundles) | duplicated (R4 / bundles) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "(R4 / bundles) | duplicated (R4 / bundles) | all delivered, s after the last write |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lat, thr, rel = r["latency"], r["throughput"], r["reliability"]
@@ -362,7 +317,7 @@ def report(results: list[dict[str, Any]]) -> str:
             f"| {r['setup']} | {lat['p50_ms']} ms | {lat['p95_ms']} ms | {lat['max_ms']} ms | {thr['writes_per_s']} | "
             f"{thr['notifications_per_s']} | {rel['changes']} | {rel['criteria_based']['lost']} / "
             f"{rel['topic_based_bundles']['lost']} | {rel['criteria_based']['duplicated']} / "
-            f"{rel['topic_based_bundles']['duplicated']} |"
+            f"{rel['topic_based_bundles']['duplicated']} | {rel['all_delivered_s_after_writes']} |"
         )
     lines += ["", "Raw figures:", "", "```json", json.dumps(results, indent=2, default=str), "```", ""]
     return "\n".join(lines)

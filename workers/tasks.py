@@ -18,11 +18,22 @@ log = logging.getLogger(__name__)
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 
+#: A retry sooner than this is scheduled as a delayed task; later ones are left to the sweep (a delayed task is
+#: held by a worker, and Redis hands it out again after its visibility timeout).
+SCHEDULED_RETRY_MAX_S = 60.0
+
+
 @app.task(name="ryggrad.deliver")
 def deliver(subscription_id: str) -> str:
     from fhir_server.subscriptions.delivery import deliver as deliver_events
+    from fhir_server.subscriptions.delivery import retry_in
 
-    return deliver_events(server(), subscription_id, worker=f"{WORKER}:{deliver.request.id or ''}"[:64])
+    outcome = deliver_events(server(), subscription_id, worker=f"{WORKER}:{deliver.request.id or ''}"[:64])
+    if outcome == "waiting":  # a failure: try again when the backoff ends, not at the next sweep
+        delay = retry_in(server(), subscription_id)
+        if delay is not None and delay <= SCHEDULED_RETRY_MAX_S:
+            deliver.apply_async(args=[subscription_id], countdown=delay, retry=False)
+    return outcome
 
 
 @app.task(name="ryggrad.sweep")

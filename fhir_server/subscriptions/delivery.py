@@ -319,6 +319,7 @@ def _sent(server: FhirServer, sid: str, me: str, through: int) -> None:
 def _failed(server: FhirServer, spec: SubscriptionSpec, state: Any, me: str, reason: str) -> str:
     settings = server.settings
     now = utc_now()
+    state = _state(server, spec.id)  # the attempts so far, as the last success left them
     attempts = state.attempts + 1
     delay = backoff(attempts, settings.subscription_retry_base_s, settings.subscription_retry_max_s)
     failing_since = state.failing_since or now
@@ -339,6 +340,13 @@ def _failed(server: FhirServer, spec: SubscriptionSpec, state: Any, me: str, rea
         since = failing_since.replace(microsecond=0).isoformat() + "Z"
         set_status(server, spec.id, "error", f"Notifications fail since {since}: {reason}; retrying")
     return "waiting"
+
+
+def retry_in(server: FhirServer, subscription_id: str) -> float | None:
+    """Seconds until the Subscription's next attempt after a failure (None: not waiting)."""
+    with server.db.reading() as conn:
+        when = conn.execute(select(s.next_attempt_at).where(s.id == subscription_id)).scalar()
+    return None if when is None else max(0.0, (when - utc_now()).total_seconds())
 
 
 def due_subscriptions(server: FhirServer, limit: int = 1000) -> list[str]:

@@ -1,8 +1,9 @@
-"""An HTTP receiver on 127.0.0.1 for rest-hook tests: records what arrives, fails the first N requests on
-request, answers slowly on request, and can go away and come back on the same port."""
+"""An HTTP receiver on 127.0.0.1 for rest-hook tests and the notification bench: records what arrives, fails the
+next N requests or a share of them at random, answers slowly, and can go away and come back on the same port."""
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -50,6 +51,7 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.fail_next = 0  # answer 503 to this many requests
+        self.failure_rate = 0.0  # and to this share of requests, at random
         self.delay_s = 0.0  # answer this late
         self.on_request: Callable[[Received], None] | None = None
         self._lock = threading.Lock()
@@ -69,11 +71,13 @@ class Receiver:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                item = Received(self.command, self.path, headers, body, time.time())
+                item = Received(self.command, self.path, headers, body, time.monotonic())
                 with receiver._lock:
                     fail = receiver.fail_next > 0
                     if fail:
                         receiver.fail_next -= 1
+                    elif receiver.failure_rate and random.random() < receiver.failure_rate:
+                        fail = True
                     else:
                         receiver.received.append(item)
                 if receiver.on_request is not None and not fail:

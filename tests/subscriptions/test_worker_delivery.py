@@ -65,3 +65,23 @@ def test_failures_are_retried_in_order_and_error_status_clears_on_recovery(deplo
         e["fullUrl"].rsplit("/", 1)[-1] for x in got if x.kind() == "event-notification" for e in x.json["entry"][1:]
     ]
     assert focus == [f"f{i}" for i in range(10)]
+
+
+def test_topic_subscriptions_get_a_handshake_and_heartbeats_when_idle(deployment: Deployment, receiver: Receiver):
+    deployment.start_worker(beat=True)
+    sid = deployment.subscribe(
+        receiver.url,
+        criteria=TOPICS + "episode-finished",
+        payload="application/fhir+json",
+        extension=[{"url": BACKPORT + "backport-heartbeat-period", "valueUnsignedInt": 1}],
+    )
+    deployment.wait_status(sid, "active")
+    got = receiver.wait_for(lambda r: [x.kind() for x in r].count("heartbeat") >= 2, timeout=30)
+    assert got[0].kind() == "handshake"
+    episode = {"resourceType": "EpisodeOfCare", "id": "hb-1", "status": "finished", "patient": {"display": "x"}}
+    deployment.execute("PUT", "EpisodeOfCare/hb-1", episode)
+    got = receiver.wait_for(lambda r: any(x.kind() == "event-notification" for x in r), timeout=30)
+    notification = next(x for x in got if x.kind() == "event-notification")
+    assert notification.event_numbers() == [1]
+    assert notification.json["entry"][1]["fullUrl"].endswith("/EpisodeOfCare/hb-1")  # id-only by default
+    assert "resource" not in notification.json["entry"][1]
