@@ -45,6 +45,13 @@ def migrate() -> None:
     upgrade(db, base_url=settings.base_url)
     console.print(f"database at revision {current_revision(db)} ({db.dialect})")
     db.dispose()
+    from workers.registry.subscriptions import ensure_subscriptions
+
+    server = _server()
+    made = ensure_subscriptions(server)  # the registry's own subscribers, before any appointment arrives
+    server.close()
+    if made:
+        console.print(f"internal subscriptions: {', '.join(made)}")
 
 
 @app.command()

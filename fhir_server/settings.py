@@ -123,6 +123,20 @@ class Settings(BaseSettings):
         default=30.0, description="Delivered events are kept this long for $events replay."
     )
 
+    # The registry workflow (workers/registry): the Decision values of the registry rules, as settings
+    registry_timezone: str = Field(default="Europe/Oslo", description="The time zone forms are scheduled in.")
+    registry_send_hour: int = Field(
+        default=9, description="The hour (local time) a form due on a day is sent (N6: 09:00)."
+    )
+    registry_move_threshold_days: int = Field(
+        default=30,
+        description="A sent form's appointment moved by more than this many calendar days starts a new episode "
+        "(N11); by this many or fewer, nothing changes (N10).",
+    )
+    registry_task_expiry_days: int = Field(
+        default=30, description="A sent form can be answered for this many days after it is due (Task expiry)."
+    )
+
     @property
     def broker(self) -> str:
         return self.broker_url or "filesystem://"

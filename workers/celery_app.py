@@ -63,7 +63,7 @@ def make_app(settings: Settings) -> Celery:
             "prune": {"task": "ryggrad.prune", "schedule": 3600.0},
         },
         beat_schedule_filename=str(Path(settings.data_dir).resolve() / "celerybeat-schedule"),
-        imports=["workers.tasks", *settings.subscriber_modules],
+        imports=["workers.tasks", "workers.registry.appointments", *settings.subscriber_modules],
     )
     return app
 

@@ -71,3 +71,14 @@ def _die_with_the_worker(**_: object) -> None:
         import ctypes
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@signals.worker_ready.connect
+def _registry_subscriptions(**_: object) -> None:
+    """The registry's own Subscriptions exist before the worker takes its first event."""
+    from workers.registry.subscriptions import ensure_subscriptions
+
+    try:
+        ensure_subscriptions(server())
+    except Exception:  # a worker without them still delivers everyone else's; migrate makes them too
+        log.exception("could not make the registry's internal Subscriptions")

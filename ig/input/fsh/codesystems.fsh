@@ -77,3 +77,27 @@ Description: "The implanted devices OPR tracks."
 * #scs-generator "Spinal cord stimulator (pulse generator)"
 * #scs-lead "Spinal cord stimulator lead"
 * #other "Other implant"
+
+CodeSystem: RegistryTimepointCS
+Id: registry-timepoint
+Title: "Registry time points"
+Description: "Kinds of registry forms by when they are sent, and the anchors their due times are counted from."
+* ^url = "https://ryggrad.no/fhir/CodeSystem/registry-timepoint"
+* ^caseSensitive = true
+* #baseline "Baseline" "The form before the first consultation."
+* #follow-up "Follow-up" "A form after treatment."
+* #appointment-start "Appointment start" "The planned start of the appointment that opened the episode."
+* #booking "Booking" "When the appointment was first registered."
+* #visit-date "Visit date" "The date of the first consultation (the episode's visit date)."
+* #procedure-date "Procedure date" "The date of an RF or SCS procedure in the episode."
+* #episode-start "Episode start" "The start of the episode."
+* #episode-end "Episode end" "The end of the episode (status finished)."
+
+CodeSystem: RegistryConsentRuleCS
+Id: registry-consent-rule
+Title: "Registry consent rules"
+Description: "Whether a registry needs consent before it accepts a patient's form."
+* ^url = "https://ryggrad.no/fhir/CodeSystem/registry-consent-rule"
+* ^caseSensitive = true
+* #required "Consent required" "The patient must consent before a form is submitted (NNRR, N2)."
+* #exempt "Consent exemption" "The registry runs on a consent exemption (OPR, P7)."

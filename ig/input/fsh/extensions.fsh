@@ -32,6 +32,8 @@ Description: "The quality registry a resource belongs to."
 * ^context[=].expression = "Consent"
 * ^context[+].type = #element
 * ^context[=].expression = "Task"
+* ^context[+].type = #element
+* ^context[=].expression = "PlanDefinition"
 * value[x] only Coding
 * value[x] 1..1
 * value[x] from RegistryVS (required)
@@ -165,3 +167,28 @@ Description: "When the device was removed."
 * ^context[=].expression = "Device"
 * value[x] only date
 * value[x] 1..1
+
+Extension: RegistryTimepoint
+Id: registry-timepoint
+Title: "Registry time point"
+Description: "When a registry form is due: counted from an anchor (the appointment's start, the booking, the visit date, a procedure, the episode's start or end) by a signed offset (negative: before the anchor), repeating at an interval where given, with a reminder at an offset from the same anchor where given."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/registry-timepoint"
+* ^context[+].type = #element
+* ^context[=].expression = "PlanDefinition.action"
+* extension contains anchor 1..1 and offset 1..1 and repeat 0..1 and reminder 0..1
+* extension[anchor].value[x] only code
+* extension[anchor].value[x] from RegistryTimepointAnchorVS (required)
+* extension[offset].value[x] only Duration
+* extension[repeat].value[x] only Duration
+* extension[reminder].value[x] only Duration
+
+Extension: RegistryConsentRule
+Id: registry-consent-rule
+Title: "Registry consent rule"
+Description: "Whether a registry needs the patient's consent before a form is accepted (NNRR, N2) or runs on a consent exemption (OPR, P7)."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/registry-consent-rule"
+* ^context[+].type = #element
+* ^context[=].expression = "PlanDefinition"
+* value[x] only code
+* value[x] 1..1
+* value[x] from RegistryConsentRuleVS (required)

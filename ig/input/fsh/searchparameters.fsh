@@ -69,3 +69,16 @@ Title: "Appointment by registry potential"
 * base = #Appointment
 * type = #token
 * expression = "Appointment.extension('https://ryggrad.no/fhir/StructureDefinition/registry-potential').value"
+
+Instance: task-available
+InstanceOf: SearchParameter
+Usage: #definition
+Title: "Task by when it becomes available"
+* url = "https://ryggrad.no/fhir/SearchParameter/task-available"
+* name = "available"
+* status = #active
+* description = "When a task is to be sent to the patient (the start of its restriction period): the scheduler activates tasks whose time has come."
+* code = #available
+* base = #Task
+* type = #date
+* expression = "Task.restriction.period.start"

@@ -46,3 +46,22 @@ Title: "Implant kind"
 Description: "Stimulator generator, lead, or other."
 * ^url = "https://ryggrad.no/fhir/ValueSet/implant-kind"
 * include codes from system ImplantKindCS
+
+ValueSet: RegistryTimepointAnchorVS
+Id: registry-timepoint-anchor
+Title: "Registry time point anchors"
+Description: "What a registry form's due time is counted from."
+* ^url = "https://ryggrad.no/fhir/ValueSet/registry-timepoint-anchor"
+* RegistryTimepointCS#appointment-start
+* RegistryTimepointCS#booking
+* RegistryTimepointCS#visit-date
+* RegistryTimepointCS#procedure-date
+* RegistryTimepointCS#episode-start
+* RegistryTimepointCS#episode-end
+
+ValueSet: RegistryConsentRuleVS
+Id: registry-consent-rule
+Title: "Registry consent rules"
+Description: "Whether a registry needs consent."
+* ^url = "https://ryggrad.no/fhir/ValueSet/registry-consent-rule"
+* include codes from system RegistryConsentRuleCS

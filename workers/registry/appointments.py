@@ -1,0 +1,279 @@
+"""Appointments in, episodes and PROM Tasks out (registry rules N5, N6, N9-N12).
+
+An Appointment for a registry clinic carrying the EHR's registry-potential flag opens an episode (forløp) and the
+registry's baseline form as a Task, due per its PlanDefinition (NNRR: 16 days before the consultation at 09:00
+Europe/Oslo, N6). The handler always works from the appointment's *current* version, so repeated and out-of-order
+pushes converge on the same result, and it acts at most once per event (``exactly_once``).
+
+- Moved before the form was sent: the due time follows the new date (N9).
+- Moved after it was sent, by at most ``registry_move_threshold_days``: nothing changes (N10); by more: the old
+  episode becomes ``entered-in-error`` and its Task ``cancelled`` with the reason, and a new episode and Task
+  start (N11).
+- Cancelled, no-show, entered in error, deleted, or no longer flagged: the episode and its Task are removed the
+  same way (N12); a later appointment for the same referral starts a new episode.
+
+Each Task records the appointment version it was scheduled from (``basedOn``, a versioned reference), which is how
+a later move knows how far the appointment went.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fhir_server.auth.ownership import owners
+from fhir_server.auth.units import unit_by_orgnr
+from fhir_server.rest.context import Context
+from fhir_server.rest.versioning import instant
+from fhir_server.search.dates import as_naive_utc
+from fhir_server.storage.store import StoredVersion
+from fhir_server.subscriptions.channels.task import exactly_once, subscriber
+from workers.registry.definitions import (
+    REGISTRY_EXTENSION,
+    REGISTRY_SYSTEM,
+    TIMEPOINT_SYSTEM,
+    FormAction,
+    RegistryDefinition,
+)
+from workers.registry.records import create, find, new_guid, update
+from workers.registry.registries import registries
+from workers.registry.timing import calendar_days_between, due_from_date, due_from_instant, local_date
+
+NAME = "ryggrad.registry.appointment"
+SD = "https://ryggrad.no/fhir/StructureDefinition/"
+POTENTIAL = SD + "registry-potential"
+REFERRAL_DATE = SD + "referral-date"
+EPISODE = SD + "episode"
+EPISODE_PROFILE = SD + "registry-episode-of-care"
+TASK_PROFILE = SD + "prom-task"
+OPENED_BY = "https://ryggrad.no/fhir/sid/opening-appointment"  # an episode's identifier: Appointment/<id>
+SERVICE_AREA = {"system": "urn:oid:2.16.578.1.12.4.1.1.7618", "code": "3"}
+GUID_SYSTEM = "urn:ietf:rfc:3986"
+REASON_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/task-status-reason"
+
+LIVE = frozenset({"booked", "arrived", "checked-in", "fulfilled"})
+ENDED = frozenset({"cancelled", "noshow", "entered-in-error"})
+NOT_SENT = frozenset({"draft", "requested", "received", "accepted"})
+
+
+@subscriber(NAME)
+def on_appointment(server: Any, payload: dict[str, Any]) -> None:
+    with exactly_once(server, payload) as ctx:
+        if ctx is not None:
+            AppointmentWorkflow(ctx).handle(payload["id"])
+
+
+def _parse_instant(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return as_naive_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
+def _extension_value(content: dict[str, Any], url: str, key: str) -> Any:
+    for extension in content.get("extension") or []:
+        if isinstance(extension, dict) and extension.get("url") == url:
+            return extension.get(key)
+    return None
+
+
+def _actor(content: dict[str, Any], resource_type: str) -> str | None:
+    for participant in content.get("participant") or []:
+        reference = str(((participant or {}).get("actor") or {}).get("reference") or "")
+        if reference.startswith(f"{resource_type}/"):
+            return reference
+    return None
+
+
+class AppointmentWorkflow:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        settings = ctx.server.settings
+        self.zone = ZoneInfo(settings.registry_timezone)
+        self.hour = settings.registry_send_hour
+        self.threshold = settings.registry_move_threshold_days
+        self.expiry = timedelta(days=settings.registry_task_expiry_days)
+        self.now = ctx.server.clock()
+        self.registries = registries(ctx.server)
+
+    # -- what the appointment says ------------------------------------------------------------------------------
+    def registry_of(self, appointment: dict[str, Any]) -> RegistryDefinition | None:
+        coding = _extension_value(appointment, POTENTIAL, "valueCoding")
+        if not isinstance(coding, dict) or coding.get("system") != REGISTRY_SYSTEM:
+            return None
+        return self.registries.get(str(coding.get("code")))
+
+    def units(self, appointment: dict[str, Any]) -> set[str]:
+        """The units the appointment belongs to: its owners (the EHR's unit), or its location's organisation."""
+        found = owners(appointment)
+        if found:
+            return found
+        location = _actor(appointment, "Location")
+        if location:
+            current = self.ctx.store.current("Location", location.split("/", 1)[1])
+            managing = ((current.content or {}).get("managingOrganization") or {}) if current else {}
+            reference = str(managing.get("reference") or "")
+            if reference.startswith("Organization/"):
+                organization = self.ctx.store.current("Organization", reference.split("/", 1)[1])
+                for identifier in (organization.content or {}).get("identifier") or [] if organization else []:
+                    if identifier.get("system") == "urn:oid:2.16.578.1.12.4.1.4.101" and identifier.get("value"):
+                        return {str(identifier["value"])}
+        return set()
+
+    # -- the rules ------------------------------------------------------------------------------------------------
+    def handle(self, appointment_id: str) -> None:
+        current = self.ctx.store.current("Appointment", appointment_id)
+        appointment = current.content if current is not None and not current.deleted else None
+        episode = self.live_episode(appointment_id)
+        registry = self.registry_of(appointment) if appointment else None
+        status = (appointment or {}).get("status")
+        if appointment is None or status in ENDED or registry is None:
+            if episode is not None:
+                reason = "the appointment was deleted" if appointment is None else f"the appointment is {status}"
+                self.remove(episode, f"{reason} (N12)" if registry else "the appointment is no longer flagged")
+            return
+        start = _parse_instant(appointment.get("start"))
+        if status not in LIVE or start is None or _actor(appointment, "Patient") is None:
+            return
+        assert current is not None
+        if episode is None:
+            self.open(current, registry, start)
+            return
+        task = self.baseline_task(episode)
+        if task is None:
+            return
+        scheduled_from = self.scheduled_start(task)
+        if scheduled_from is None or scheduled_from == start:
+            return
+        if task.content and task.content.get("status") in NOT_SENT:  # N9: not sent yet: the new date decides
+            self.reschedule(task, current, registry, start)
+            return
+        if calendar_days_between(scheduled_from, start, self.zone) <= self.threshold:
+            return  # N10: sent, moved a little: the registry keeps what it has
+        self.remove(episode, f"the appointment moved more than {self.threshold} days after the form was sent (N11)")
+        self.open(current, registry, start)
+
+    def live_episode(self, appointment_id: str) -> StoredVersion | None:
+        found = find(self.ctx, "EpisodeOfCare", [("identifier", f"{OPENED_BY}|Appointment/{appointment_id}")])
+        live = [e for e in found if (e.content or {}).get("status") != "entered-in-error"]
+        return live[-1] if live else None
+
+    def baseline_task(self, episode: StoredVersion) -> StoredVersion | None:
+        tasks = find(
+            self.ctx, "Task", [("episode", f"EpisodeOfCare/{episode.id}"), ("code", f"{TIMEPOINT_SYSTEM}|baseline")]
+        )
+        live = [t for t in tasks if (t.content or {}).get("status") not in ("cancelled", "entered-in-error")]
+        return live[-1] if live else None
+
+    def scheduled_start(self, task: StoredVersion) -> datetime | None:
+        """The start of the appointment version the Task was scheduled from."""
+        for based_on in (task.content or {}).get("basedOn") or []:
+            parts = str(based_on.get("reference") or "").split("/")
+            if len(parts) == 4 and parts[0] == "Appointment" and parts[2] == "_history" and parts[3].isdigit():
+                version = self.ctx.store.version("Appointment", parts[1], int(parts[3]))
+                if version is not None and version.content is not None:
+                    return _parse_instant(version.content.get("start"))
+        return None
+
+    def due(self, action: FormAction, start: datetime) -> datetime:
+        if action.anchor == "booking":
+            return due_from_instant(self.now, action.offset, self.now)
+        return due_from_date(local_date(start, self.zone), action.offset, self.now, self.hour, self.zone)
+
+    # -- writes ----------------------------------------------------------------------------------------------------
+    def open(self, appointment: StoredVersion, registry: RegistryDefinition, start: datetime) -> None:
+        """N5: an episode and the baseline form's Task, both owned by the appointment's unit."""
+        content = appointment.content or {}
+        units = self.units(content)
+        organization = None
+        for unit in sorted(units):
+            found = unit_by_orgnr(self.ctx.conn, unit)
+            if found is not None:
+                organization = f"Organization/{found.organization_id}"
+                break
+        patient = _actor(content, "Patient")
+        registry_coding = {"system": REGISTRY_SYSTEM, "code": registry.code}
+        extensions = [{"url": REGISTRY_EXTENSION, "valueCoding": registry_coding}]
+        referral = _extension_value(content, REFERRAL_DATE, "valueDate")
+        if isinstance(referral, str):
+            extensions.append({"url": REFERRAL_DATE, "valueDate": referral})
+        episode: dict[str, Any] = {
+            "resourceType": "EpisodeOfCare",
+            "meta": {"profile": [EPISODE_PROFILE]} if organization else {},
+            "extension": extensions,
+            "identifier": [{"system": OPENED_BY, "value": f"Appointment/{appointment.id}"}],
+            "status": "planned",
+            "patient": {"reference": patient},
+            "period": {"start": referral if isinstance(referral, str) else local_date(self.now, self.zone).isoformat()},
+        }
+        if organization:
+            episode["managingOrganization"] = {"reference": organization}
+        else:
+            episode.pop("meta")
+        created = create(self.ctx, "EpisodeOfCare", episode, units)
+        action = registry.baseline()
+        if action is not None:
+            self.create_task(created, appointment, registry, action, start, units)
+
+    def create_task(
+        self,
+        episode: StoredVersion,
+        appointment: StoredVersion,
+        registry: RegistryDefinition,
+        action: FormAction,
+        start: datetime,
+        units: set[str],
+    ) -> StoredVersion:
+        patient = _actor(appointment.content or {}, "Patient")
+        due = self.due(action, start)
+        task = {
+            "resourceType": "Task",
+            "meta": {"profile": [TASK_PROFILE], "security": [SERVICE_AREA]},
+            "extension": [
+                {"url": REGISTRY_EXTENSION, "valueCoding": {"system": REGISTRY_SYSTEM, "code": registry.code}},
+                {"url": EPISODE, "valueReference": {"reference": f"EpisodeOfCare/{episode.id}"}},
+            ],
+            "identifier": [{"system": GUID_SYSTEM, "value": new_guid()}],
+            "basedOn": [{"reference": f"Appointment/{appointment.id}/_history/{appointment.version_id}"}],
+            "status": "requested",
+            "intent": "order",
+            "priority": "routine",
+            "code": {"coding": [{"system": TIMEPOINT_SYSTEM, "code": action.kind}], "text": action.id},
+            "description": action.title,
+            "focus": {"reference": action.questionnaire.split("|", 1)[0]},
+            "for": {"reference": patient},
+            "owner": {"reference": patient},
+            "authoredOn": instant(self.now),
+            "restriction": {"period": {"start": instant(due), "end": instant(due + self.expiry)}},
+        }
+        return create(self.ctx, "Task", task, units)
+
+    def reschedule(
+        self, task: StoredVersion, appointment: StoredVersion, registry: RegistryDefinition, start: datetime
+    ) -> None:
+        action = registry.baseline()
+        if action is None or task.content is None:
+            return
+        due = self.due(action, start)
+        content = copy.deepcopy(task.content)
+        content["basedOn"] = [{"reference": f"Appointment/{appointment.id}/_history/{appointment.version_id}"}]
+        content["restriction"] = {"period": {"start": instant(due), "end": instant(due + self.expiry)}}
+        update(self.ctx, task, content)
+
+    def remove(self, episode: StoredVersion, reason: str) -> None:
+        """N11/N12's "deleted": the episode ``entered-in-error``, its open Tasks ``cancelled`` with the reason."""
+        for task in find(self.ctx, "Task", [("episode", f"EpisodeOfCare/{episode.id}")]):
+            content = task.content or {}
+            if content.get("status") in ("cancelled", "completed", "entered-in-error", "failed"):
+                continue
+            cancelled = copy.deepcopy(content)
+            cancelled["status"] = "cancelled"
+            cancelled["statusReason"] = {"text": reason}
+            update(self.ctx, task, cancelled)
+        content = copy.deepcopy(episode.content or {})
+        content["status"] = "entered-in-error"
+        update(self.ctx, episode, content)
