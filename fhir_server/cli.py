@@ -175,8 +175,17 @@ def worker_command(
     concurrency: Annotated[int | None, typer.Option(help="Tasks at once (threads); default the setting")] = None,
     beat: Annotated[bool, typer.Option("--beat", help="Also run the scheduler in this process")] = False,
     loglevel: Annotated[str, typer.Option(help="Log level")] = "INFO",
+    supervise: Annotated[
+        bool, typer.Option("--supervise/--no-supervise", help="Restart the Celery worker when it dies unexpectedly")
+    ] = True,
 ) -> None:
     """Start a worker: delivers subscription notifications and runs the registry's subscribers."""
+    import sys
+
+    if supervise:  # Celery can die of a broker outage ("Unrecoverable error"); a worker must come back by itself
+        command = [sys.executable, "-m", "fhir_server.cli", "worker", "--no-supervise", f"--loglevel={loglevel}"]
+        command += ([f"--concurrency={concurrency}"] if concurrency else []) + (["--beat"] if beat else [])
+        raise typer.Exit(_supervise(command))
     from workers.celery_app import QUEUE
     from workers.celery_app import app as celery_app
 
@@ -195,6 +204,41 @@ def worker_command(
     if beat:
         argv += ["--beat", f"--schedule={(settings.data_dir / 'celerybeat-schedule').resolve()}"]
     celery_app.worker_main(argv)
+
+
+def _supervise(command: list[str]) -> int:
+    """Run ``command`` and run it again when it exits unless asked to stop (SIGTERM/SIGINT, passed on to it),
+    waiting 1 s, then twice as long each time it fails again quickly (at most 30 s)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    stopping = False
+    child: subprocess.Popen | None = None
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        if child is not None and child.poll() is None:
+            child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    delay = 1.0
+    while True:
+        started = time.monotonic()
+        child = subprocess.Popen(command, preexec_fn=_stop_with_parent if sys.platform == "linux" else None)
+        code = child.wait()
+        if stopping:
+            return code
+        if time.monotonic() - started > 60:
+            delay = 1.0
+        console.print(f"[yellow]the worker exited ({code}); starting it again in {delay:g} s[/yellow]")
+        time.sleep(delay)
+        if stopping:
+            return code
+        delay = min(delay * 2, 30.0)
 
 
 @app.command("beat")

@@ -137,6 +137,30 @@ class Settings(BaseSettings):
         default=30, description="A sent form can be answered for this many days after it is due (Task expiry)."
     )
 
+    registry_activation_interval_s: float = Field(
+        default=15.0, description="How often the scheduler sends the forms whose time has come."
+    )
+    registry_dispatch_channels: list[str] = Field(
+        default_factory=lambda: ["helsenorge", "email"],
+        description="How a patient is told of a new form, in order: helsenorge (the Task to the portal's task "
+        "endpoint, when its URL is set) and email (a link, no health data, when the patient has an address).",
+    )
+    registry_helsenorge_task_url: str | None = Field(
+        default=None, description="Helsenorge's task endpoint (…/oppgave/v1/Task); unset: that channel is off."
+    )
+    registry_portal_url: str = Field(
+        default="http://127.0.0.1:8080/portal", description="The patient portal, linked from e-mails."
+    )
+    registry_smtp_host: str | None = Field(default=None, description="SMTP server for e-mails; unset: e-mail is off.")
+    registry_smtp_port: int = Field(default=587, description="SMTP port.")
+    registry_smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP connection with STARTTLS.")
+    registry_smtp_username: str | None = Field(default=None, description="SMTP user, if the server needs one.")
+    registry_smtp_password: str | None = Field(default=None, description="SMTP password.")
+    registry_mail_from: str = Field(
+        default="ikke-svar@localhost",
+        description="The sender of e-mails; choose one that names no clinic or condition (it is health data too).",
+    )
+
     @property
     def broker(self) -> str:
         return self.broker_url or "filesystem://"

@@ -24,6 +24,8 @@ def broker_url(settings: Settings) -> str:
 
 
 QUEUE = "ryggrad"
+#: Modules a worker loads: its tasks and the registry's own subscribers.
+SUBSCRIBERS = ("workers.tasks", "workers.registry.appointments", "workers.registry.dispatch")
 
 
 def broker_options(settings: Settings) -> dict[str, Any]:
@@ -61,9 +63,15 @@ def make_app(settings: Settings) -> Celery:
         beat_schedule={
             "sweep": {"task": "ryggrad.sweep", "schedule": settings.sweep_interval_s},
             "prune": {"task": "ryggrad.prune", "schedule": 3600.0},
+            "activate": {"task": "ryggrad.registry.activate", "schedule": settings.registry_activation_interval_s},
         },
         beat_schedule_filename=str(Path(settings.data_dir).resolve() / "celerybeat-schedule"),
-        imports=["workers.tasks", "workers.registry.appointments", *settings.subscriber_modules],
+        imports=[
+            "workers.tasks",
+            "workers.registry.appointments",
+            "workers.registry.dispatch",
+            *settings.subscriber_modules,
+        ],
     )
     return app
 

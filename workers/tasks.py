@@ -56,6 +56,14 @@ def prune() -> int:
     return removed
 
 
+@app.task(name="ryggrad.registry.activate")
+def activate() -> int:
+    """Forms whose time has come: requested → ready (the dispatch subscriber sends them)."""
+    from workers.registry.activation import activate_due
+
+    return len(activate_due(server()))
+
+
 @signals.after_setup_logger.connect
 def _quiet_routine_tasks(logger: logging.Logger, **_: object) -> None:
     """Every second's sweep would fill the log: task receipts and successes only at WARNING and above."""

@@ -3,6 +3,7 @@ racing each other — with real worker processes, a real broker and a real recei
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -63,7 +64,7 @@ def test_a_worker_killed_mid_delivery_leaves_nothing_undelivered(deployment: Dep
     for i in range(6):
         deployment.execute("PUT", f"Appointment/k{i}", appointment(f"k{i}"))
     assert in_flight.wait(30), deployment.logs()
-    first.send_signal(signal.SIGKILL)
+    os.killpg(first.pid, signal.SIGKILL)  # the worker and everything it started, mid-request
     first.wait()
     receiver.on_request = None
     deployment.start_worker(beat=True)  # takes over once the dead worker's lease runs out
@@ -106,7 +107,7 @@ def test_an_internal_subscriber_acts_exactly_once_though_its_worker_dies(deploym
     while len(recorded()) < 2:  # part-way
         assert time.monotonic() < deadline, deployment.logs()
         time.sleep(0.1)
-    first.send_signal(signal.SIGKILL)
+    os.killpg(first.pid, signal.SIGKILL)
     first.wait()
     deployment.start_worker(beat=True)
     deadline = time.monotonic() + 60
@@ -252,8 +253,13 @@ def test_websocket_clients_are_pinged_for_each_event(deployment: Deployment):
             deployment.execute("PUT", "Appointment/w2", appointment("w2"))
             assert socket_.receive_text() == f"ping {sid}"
             assert socket_.receive_text() == f"ping {sid}"
-    with deployment.server.db.reading() as conn:
-        state = conn.execute(select(subscription_state).where(subscription_state.c.id == sid)).first()
+    deadline = time.monotonic() + 30
+    while True:  # the worker numbered both events (hence the pings) and marks them sent
+        with deployment.server.db.reading() as conn:
+            state = conn.execute(select(subscription_state).where(subscription_state.c.id == sid)).first()
+        if state.delivered_through == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert state.events_since_start == 2 and state.delivered_through == 2
 
 
@@ -264,3 +270,18 @@ def test_subscription_end_switches_it_off(deployment: Deployment, receiver: Rece
     deployment.execute("PUT", "Appointment/e1", appointment("e1"))
     time.sleep(1.0)
     assert receiver.snapshot() == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads child processes from /proc (Linux)")
+def test_a_worker_that_dies_is_started_again(deployment: Deployment, receiver: Receiver):
+    """``ryggrad worker`` supervises the Celery worker: Celery can die of a broker outage ("Unrecoverable error"),
+    and an installation must not stay without a worker until somebody notices."""
+    supervisor = deployment.start_worker(beat=True)
+    sid = deployment.subscribe(receiver.url)
+    deployment.wait_status(sid, "active")
+    children = Path(f"/proc/{supervisor.pid}/task/{supervisor.pid}/children").read_text().split()
+    assert len(children) == 1
+    os.kill(int(children[0]), signal.SIGKILL)  # the Celery worker dies; its supervisor lives on
+    deployment.execute("PUT", "Appointment/again", appointment("again"))
+    receiver.wait_for(lambda r: len(r) == 1, timeout=60)
+    assert supervisor.poll() is None

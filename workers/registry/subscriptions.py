@@ -8,7 +8,7 @@ from typing import Any
 from fhir_server.errors import FhirError
 from fhir_server.rest.messages import FhirRequest
 from fhir_server.subscriptions.spec import BACKPORT, CHANNEL_TYPE_SYSTEM, TASK_ENDPOINT_PREFIX
-from workers.registry import appointments
+from workers.registry import appointments, dispatch
 
 #: (Subscription id, criteria, subscriber, why)
 INTERNAL = (
@@ -17,6 +17,12 @@ INTERNAL = (
         "Appointment",
         appointments.NAME,
         "The registry workflow: appointments open episodes and schedule forms (N5, N6, N9-N12)",
+    ),
+    (
+        "registry-dispatch",
+        "Task?status=ready",
+        dispatch.NAME,
+        "The registry workflow: ready forms are sent to the patient (Helsenorge, e-mail)",
     ),
 )
 

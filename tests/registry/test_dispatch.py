@@ -1,0 +1,166 @@
+"""Due forms go out: the scheduler makes them ready, the dispatch subscriber sends each once per channel — to a
+Helsenorge-like task endpoint and by e-mail without health data — records it, and retries what failed."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from starlette.testclient import TestClient
+
+import workers.registry.dispatch  # noqa: F401 - registers the subscriber in this process
+from fhir_server.norway.identifiers import FNR_SYSTEM
+from fhir_server.server import FhirServer
+from fhir_server.subscriptions.delivery import deliver
+from tests.registry.test_appointment_workflow import World, oslo
+from tests.subscriptions.receiver import Receiver
+from workers.registry.activation import activate_due
+from workers.registry.subscriptions import ensure_subscriptions
+
+FNR = "13097248022"
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    box = Mailbox()
+    port = _free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()
+
+
+@pytest.fixture
+def dispatching(
+    client: TestClient, server: FhirServer, mailbox: tuple[Mailbox, int]
+) -> Iterator[tuple[World, Receiver, Mailbox]]:
+    box, port = mailbox
+    helsenorge = Receiver()
+    settings = server.settings
+    saved = {
+        k: getattr(settings, k)
+        for k in ("registry_helsenorge_task_url", "registry_smtp_host", "registry_smtp_port", "registry_smtp_starttls")
+    }
+    settings.registry_helsenorge_task_url = helsenorge.url + "/oppgave/v1/Task"
+    settings.registry_smtp_host, settings.registry_smtp_port, settings.registry_smtp_starttls = "127.0.0.1", port, False
+    ensure_subscriptions(server)
+    world = World(client, server)
+    patient = {
+        "resourceType": "Patient",
+        "id": world.patient,
+        "identifier": [{"system": FNR_SYSTEM, "value": FNR, "use": "official"}],
+        "name": [{"family": "Nordmann", "given": ["Kari"]}],
+        "telecom": [{"system": "email", "value": "kari@example.no"}],
+    }
+    assert client.put(f"/fhir/Patient/{world.patient}", json=patient, headers=world.ehr).status_code == 200
+    try:
+        yield world, helsenorge, box
+    finally:
+        helsenorge.stop()
+        for key, value in saved.items():
+            setattr(settings, key, value)
+        for sid in ("registry-appointments", "registry-dispatch"):
+            client.delete(f"/fhir/Subscription/{sid}")
+
+
+def _communications(client: TestClient, task_id: str) -> list[dict[str, Any]]:
+    bundle = client.get("/fhir/Communication", params={"based-on": f"Task/{task_id}"}).json()
+    return [e["resource"] for e in bundle.get("entry", [])]
+
+
+def test_due_forms_are_sent_once_through_each_channel(dispatching, server: FhirServer, client: TestClient):
+    world, helsenorge, box = dispatching
+    world.push("2026-12-20T10:00")
+    (episode,) = world.episodes()
+    (task,) = world.tasks(episode)
+    assert task["id"] not in activate_due(server, oslo("2026-12-04T08:59"))  # not yet
+    assert deliver(server, "registry-dispatch") == "done"
+    assert helsenorge.snapshot() == [] and box.messages == []
+    assert task["id"] in activate_due(server, oslo("2026-12-04T09:00"))  # N6: due at 09:00
+    assert deliver(server, "registry-dispatch") == "done"
+    (sent,) = helsenorge.snapshot()
+    assert sent.method == "POST" and sent.path == "/oppgave/v1/Task"
+    body = sent.json
+    assert body["identifier"] == task["identifier"]  # the GUID Helsenorge recognises a repeat by
+    assert body["for"]["identifier"] == {"system": FNR_SYSTEM, "value": FNR}
+    assert body["focus"]["identifier"]["value"] == "nnrr-pre-consultation"
+    assert body["meta"]["security"][0]["system"] == "urn:oid:2.16.578.1.12.4.1.1.7618"
+    (mail,) = box.messages
+    assert mail.rcpt_tos == ["kari@example.no"]
+    text = mail.content.decode()
+    for health_data in ("Nordmann", "Kari", FNR, "nakke", "rygg", "NNRR", "konsultasjon", "Workflow clinic", "2026"):
+        assert health_data not in text, health_data
+    assert "http://127.0.0.1:8080/portal" in text
+    channels = sorted(c["category"][0]["coding"][0]["code"] for c in _communications(client, task["id"]))
+    assert channels == ["email", "helsenorge"]
+    # heard of again (another version while ready): nothing goes out twice
+    current = client.get(f"/fhir/Task/{task['id']}").json()
+    client.put(f"/fhir/Task/{task['id']}", json={**current, "note": [{"text": "read"}]})
+    assert deliver(server, "registry-dispatch") == "done"
+    assert len(helsenorge.snapshot()) == 1 and len(box.messages) == 1
+
+
+def test_a_channel_that_is_down_is_retried_without_repeating_the_others(dispatching, server, client):
+    world, helsenorge, box = dispatching
+    world.push("2026-12-20T10:00")
+    (task,) = world.tasks(world.episodes()[0])
+    activate_due(server, oslo("2026-12-05T09:00"))
+    helsenorge.fail_next = 1
+    server.settings.registry_dispatch_channels = ["email", "helsenorge"]  # e-mail goes first, then Helsenorge fails
+    try:
+        assert deliver(server, "registry-dispatch") == "waiting"  # retried after a backoff, visible in $status
+    finally:
+        server.settings.registry_dispatch_channels = ["helsenorge", "email"]
+    status = client.get("/fhir/Subscription/registry-dispatch/$status").json()
+    error = next(p for p in status["entry"][0]["resource"]["parameter"] if p["name"] == "error")
+    assert "helsenorge" in error["valueCodeableConcept"]["text"]
+    assert len(box.messages) == 1 and helsenorge.snapshot() == []
+    server.settings.subscription_retry_base_s = 0.0
+    try:
+        from sqlalchemy import update
+
+        from fhir_server.storage.schema import subscription_state
+
+        with server.db.writing() as conn:  # the backoff is over
+            conn.execute(
+                update(subscription_state)
+                .where(subscription_state.c.id == "registry-dispatch")
+                .values(next_attempt_at=None)
+            )
+        assert deliver(server, "registry-dispatch") == "done"
+    finally:
+        server.settings.subscription_retry_base_s = 1.0
+    assert len(helsenorge.snapshot()) == 1 and len(box.messages) == 1
+    assert len(_communications(client, task["id"])) == 2
+
+
+def test_a_patient_who_cannot_be_reached_is_recorded_not_retried(dispatching, server, client):
+    world, helsenorge, box = dispatching
+    client.put(
+        f"/fhir/Patient/{world.patient}", json={"resourceType": "Patient", "id": world.patient}, headers=world.ehr
+    )
+    world.push("2026-12-20T10:00")
+    (task,) = world.tasks(world.episodes()[0])
+    activate_due(server, oslo("2026-12-05T09:00"))
+    assert deliver(server, "registry-dispatch") == "done"
+    (record,) = _communications(client, task["id"])  # no FNR for Helsenorge; no address, so no e-mail either
+    assert record["status"] == "not-done" and "national identity number" in record["statusReason"]["text"]
+    assert helsenorge.snapshot() == [] and box.messages == []

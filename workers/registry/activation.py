@@ -1,0 +1,41 @@
+"""The scheduler's part: forms whose time has come go from ``requested`` to ``ready`` (which the dispatch
+subscriber hears of and sends). Run every ``registry_activation_interval_s`` by the beat; safe to run twice."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+
+from fhir_server.rest.context import Context
+from fhir_server.rest.versioning import instant
+from fhir_server.storage.store import IdTaken, VersionConflict
+from fhir_server.subscriptions.outbox import record
+from workers.registry.definitions import TIMEPOINT_SYSTEM
+from workers.registry.records import find, update
+
+BATCH = 500
+
+
+def activate_due(server: Any, now: datetime | None = None) -> list[str]:
+    """Make every registry Task due by ``now`` (default the server's clock) ``ready``; their ids."""
+    now = now or server.clock()
+    activated: list[str] = []
+    while True:
+        with server.db.writing() as conn:
+            ctx = Context(server, conn, now=now)
+            params = [("status", "requested"), ("available", f"le{instant(now)}"), ("code", f"{TIMEPOINT_SYSTEM}|")]
+            due = find(ctx, "Task", params, limit=BATCH)
+            for task in due:
+                content = copy.deepcopy(task.content or {})
+                content["status"] = "ready"
+                content["executionPeriod"] = {"start": instant(now)}
+                try:
+                    update(ctx, task, content)
+                except (VersionConflict, IdTaken):  # changed meanwhile: the next run looks again
+                    continue
+                activated.append(task.id)
+            wake = record(ctx)
+        server.wake(wake)
+        if len(due) < BATCH:
+            return activated

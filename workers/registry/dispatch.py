@@ -1,0 +1,109 @@
+"""Sending ready forms to patients (the dispatch subscriber): each ready registry Task goes out through every
+configured channel that can reach the patient (``channels``), and each sending is recorded as a Communication
+(completed, or not-done with the reason) based on the Task — which is also how nothing is sent twice: a channel
+with a record for the Task is skipped when the Task is heard of again.
+
+A channel that is down fails the event, so the delivery machinery retries it with backoff and the internal
+Subscription's ``$status`` shows the reason; channels that succeeded meanwhile are not repeated. Only a crash
+between a channel taking the message and its record being written can send it twice — Helsenorge recognises a
+repeat by the Task's GUID identifier.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fhir_server.auth.ownership import owners
+from fhir_server.rest.context import Context
+from fhir_server.rest.versioning import instant
+from fhir_server.subscriptions.channels import DeliveryFailed
+from fhir_server.subscriptions.channels.task import subscriber
+from fhir_server.subscriptions.outbox import record
+from workers.registry.channels import Channel, Dispatch, Permanent, Transient
+from workers.registry.channels.email import EmailChannel
+from workers.registry.channels.helsenorge import HelsenorgeChannel
+from workers.registry.definitions import TIMEPOINT_SYSTEM
+from workers.registry.records import create, find
+
+NAME = "ryggrad.registry.dispatch"
+CHANNEL_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/dispatch-channel"
+MODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
+
+
+def channels(server: Any) -> list[Channel]:
+    settings = server.settings
+    known: dict[str, Channel] = {
+        "helsenorge": HelsenorgeChannel(settings.registry_helsenorge_task_url, settings.subscription_timeout_s),
+        "email": EmailChannel(settings),
+    }
+    return [known[name] for name in settings.registry_dispatch_channels if name in known]
+
+
+@subscriber(NAME)
+def on_ready_task(server: Any, payload: dict[str, Any]) -> None:
+    dispatch_task(server, payload["id"])
+
+
+def _is_registry_form(task: dict[str, Any]) -> bool:
+    codings = (task.get("code") or {}).get("coding") or []
+    return any(c.get("system") == TIMEPOINT_SYSTEM for c in codings)
+
+
+def dispatch_task(server: Any, task_id: str) -> dict[str, str]:
+    """Send a ready Task through each channel not yet recorded for it; channel name → what happened."""
+    with server.db.reading() as conn:
+        ctx = Context(server, conn)
+        current = ctx.store.current("Task", task_id)
+        task = current.content if current is not None and not current.deleted else None
+        if task is None or task.get("status") != "ready" or not _is_registry_form(task):
+            return {}
+        patient_ref = str((task.get("for") or {}).get("reference") or "")
+        patient = None
+        if patient_ref.startswith("Patient/"):
+            found = ctx.store.current("Patient", patient_ref.split("/", 1)[1])
+            patient = found.content if found is not None else None
+        focus = str((task.get("focus") or {}).get("reference") or "")
+        questionnaire = server.definitions.resource("Questionnaire", focus) if focus else None
+        done = {
+            code
+            for communication in find(ctx, "Communication", [("based-on", f"Task/{task_id}")])
+            for concept in (communication.content or {}).get("category") or []
+            for code in (c.get("code") for c in concept.get("coding") or [] if c.get("system") == CHANNEL_SYSTEM)
+        }
+    dispatch = Dispatch(task, patient, questionnaire)
+    outcome: dict[str, str] = {}
+    for channel in channels(server):
+        if channel.name in done or not channel.applies(dispatch):
+            continue
+        try:
+            channel.send(dispatch)
+        except Transient as failure:
+            raise DeliveryFailed(f"{channel.name}: {failure}") from None
+        except Permanent as failure:
+            _record(server, task_id, task, channel, str(failure))
+            outcome[channel.name] = f"not sent: {failure}"
+            continue
+        _record(server, task_id, task, channel, None)
+        outcome[channel.name] = "sent"
+    return outcome
+
+
+def _record(server: Any, task_id: str, task: dict[str, Any], channel: Channel, failure: str | None) -> None:
+    with server.db.writing() as conn:
+        ctx = Context(server, conn)
+        communication: dict[str, Any] = {
+            "resourceType": "Communication",
+            "status": "not-done" if failure else "completed",
+            "basedOn": [{"reference": f"Task/{task_id}"}],
+            "category": [{"coding": [{"system": CHANNEL_SYSTEM, "code": channel.name}]}],
+            "medium": [{"coding": [{"system": MODE_SYSTEM, "code": channel.medium}]}],
+            "subject": task.get("for"),
+            "recipient": [task.get("for")] if task.get("for") else [],
+            "sent": instant(server.clock()),
+        }
+        if failure:
+            communication["statusReason"] = {"text": failure}
+            communication.pop("sent")
+        create(ctx, "Communication", communication, owners(task))
+        wake = record(ctx)
+    server.wake(wake)
