@@ -25,7 +25,12 @@ def broker_url(settings: Settings) -> str:
 
 QUEUE = "ryggrad"
 #: Modules a worker loads: its tasks and the registry's own subscribers.
-SUBSCRIBERS = ("workers.tasks", "workers.registry.appointments", "workers.registry.dispatch")
+SUBSCRIBERS = (
+    "workers.tasks",
+    "workers.registry.appointments",
+    "workers.registry.dispatch",
+    "workers.registry.responses",
+)
 
 
 def broker_options(settings: Settings) -> dict[str, Any]:

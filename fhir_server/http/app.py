@@ -128,8 +128,8 @@ def _execute(server: FhirServer, request: FhirRequest, caller: _Caller, data: by
     if request.method in ("POST", "PUT", "PATCH"):
         if request.content_type == FORM:
             request.query += parse_qsl(data.decode("utf-8", "replace"), keep_blank_values=True)
-        else:
-            request.body = parse_json(data, server.settings.max_json_depth)
+        elif data or not request.path.rstrip("/").rsplit("/", 1)[-1].startswith("$"):
+            request.body = parse_json(data, server.settings.max_json_depth)  # an operation may take no body
     return server.execute(request)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from fhir_server.auth import patient_scope
 from fhir_server.auth.authorize import authorize
 from fhir_server.errors import FhirError, bad_request, conflict, fhir_error, not_found
-from fhir_server.operations import subscription_events, subscription_status, validate
+from fhir_server.operations import subscription_events, subscription_status, task_dispatch_now, validate
 from fhir_server.rest.context import Context
 from fhir_server.rest.interactions import create, delete, history, patch, read, search, update
 from fhir_server.rest.interactions.capabilities import metadata
@@ -52,6 +52,9 @@ def route(req: FhirRequest) -> tuple[Handler, tuple[str, ...], str | None]:
         args = parts[:-1]
     elif n == 3 and parts[0] == "Subscription" and parts[2] in SUBSCRIPTION_OPERATIONS:
         table = {("GET", 3): SUBSCRIPTION_OPERATIONS[parts[2]]}
+        args = parts[:2]
+    elif n == 3 and parts[0] == "Task" and parts[2] == "$dispatch-now":
+        table = {("POST", 3): task_dispatch_now.dispatch_now}
         args = parts[:2]
     elif (n >= 1 and parts[0].startswith("$")) or (n >= 2 and parts[-1].startswith("$")):
         raise fhir_error(404, "not-supported", f"The operation '{parts[-1]}' is not known to this server")
@@ -119,6 +122,7 @@ _BY_ARITY: dict[Handler, dict[int, str]] = {
     validate.validate: {1: "operation-type", 2: "operation-instance"},
     subscription_status.status: {2: "operation-instance"},
     subscription_events.events: {2: "operation-instance"},
+    task_dispatch_now.dispatch_now: {2: "operation-instance"},
 }
 
 

@@ -15,7 +15,8 @@ import workers.registry.dispatch  # noqa: F401 - registers the subscriber in thi
 from fhir_server.norway.identifiers import FNR_SYSTEM
 from fhir_server.server import FhirServer
 from fhir_server.subscriptions.delivery import deliver
-from tests.registry.test_appointment_workflow import World, oslo
+from tests.conftest import bearer
+from tests.registry.test_appointment_workflow import OTHER_UNIT, UNIT, World, oslo
 from tests.subscriptions.receiver import Receiver
 from workers.registry.activation import activate_due
 from workers.registry.subscriptions import ensure_subscriptions
@@ -77,7 +78,7 @@ def dispatching(
         helsenorge.stop()
         for key, value in saved.items():
             setattr(settings, key, value)
-        for sid in ("registry-appointments", "registry-dispatch"):
+        for sid in ("registry-appointments", "registry-dispatch", "registry-responses"):
             client.delete(f"/fhir/Subscription/{sid}")
 
 
@@ -164,3 +165,45 @@ def test_a_patient_who_cannot_be_reached_is_recorded_not_retried(dispatching, se
     (record,) = _communications(client, task["id"])  # no FNR for Helsenorge; no address, so no e-mail either
     assert record["status"] == "not-done" and "national identity number" in record["statusReason"]["text"]
     assert helsenorge.snapshot() == [] and box.messages == []
+
+
+def test_staff_send_a_form_now(dispatching, server: FhirServer, client: TestClient):
+    """N7: the appointment is tomorrow; staff send the form at once."""
+    world, helsenorge, _ = dispatching
+    world.push("2026-12-20T10:00")
+    (task,) = world.tasks(world.episodes()[0])
+    clinician = bearer(server, "clinician", org=UNIT)
+    url = f"/fhir/Task/{task['id']}/$dispatch-now"
+    assert client.post(url, headers=bearer(server, "ehr", org=UNIT)).status_code == 403  # ehr only reads Tasks
+    assert client.post(url, headers=bearer(server, "clinician", org=OTHER_UNIT)).status_code == 404
+    response = client.post(f"/fhir/Task/{task['id']}/$dispatch-now", headers=clinician)
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "ready"
+    assert deliver(server, "registry-dispatch") == "done"
+    assert [r.json["identifier"] for r in helsenorge.snapshot()] == [task["identifier"]]
+    again = client.post(f"/fhir/Task/{task['id']}/$dispatch-now", headers=clinician)
+    assert again.status_code == 409 and "ready" in again.json()["issue"][0]["diagnostics"]
+
+
+def test_a_completed_form_completes_its_task_with_start_and_submit_times(dispatching, server: FhirServer, client):
+    world, _, _ = dispatching
+    world.push("2026-12-20T10:00")
+    (task,) = world.tasks(world.episodes()[0])
+    activate_due(server, oslo("2026-12-04T09:00"))
+    response = {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": "https://example.org/Questionnaire/not-held-here",
+        "basedOn": [{"reference": f"Task/{task['id']}"}],
+        "status": "in-progress",
+        "subject": {"reference": f"Patient/{world.patient}"},
+    }
+    draft = client.post("/fhir/QuestionnaireResponse", json=response).json()
+    assert deliver(server, "registry-responses") in ("done", "busy")
+    assert client.get(f"/fhir/Task/{task['id']}").json()["status"] == "ready"  # a draft completes nothing
+    submitted = {**draft, "status": "completed", "authored": "2026-12-05T10:15:30+01:00"}
+    assert client.put(f"/fhir/QuestionnaireResponse/{draft['id']}", json=submitted).status_code == 200
+    assert deliver(server, "registry-responses") == "done"
+    done = client.get(f"/fhir/Task/{task['id']}").json()
+    assert done["status"] == "completed"
+    assert done["output"][0]["valueReference"] == {"reference": f"QuestionnaireResponse/{draft['id']}"}
+    assert done["executionPeriod"] == {"start": draft["meta"]["lastUpdated"], "end": "2026-12-05T10:15:30+01:00"}

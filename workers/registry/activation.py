@@ -28,8 +28,7 @@ def activate_due(server: Any, now: datetime | None = None) -> list[str]:
             due = find(ctx, "Task", params, limit=BATCH)
             for task in due:
                 content = copy.deepcopy(task.content or {})
-                content["status"] = "ready"
-                content["executionPeriod"] = {"start": instant(now)}
+                content["status"] = "ready"  # sent: the dispatch subscriber records each sending (Communication)
                 try:
                     update(ctx, task, content)
                 except (VersionConflict, IdTaken):  # changed meanwhile: the next run looks again

@@ -8,7 +8,7 @@ from typing import Any
 from fhir_server.errors import FhirError
 from fhir_server.rest.messages import FhirRequest
 from fhir_server.subscriptions.spec import BACKPORT, CHANNEL_TYPE_SYSTEM, TASK_ENDPOINT_PREFIX
-from workers.registry import appointments, dispatch
+from workers.registry import appointments, dispatch, responses
 
 #: (Subscription id, criteria, subscriber, why)
 INTERNAL = (
@@ -23,6 +23,12 @@ INTERNAL = (
         "Task?status=ready",
         dispatch.NAME,
         "The registry workflow: ready forms are sent to the patient (Helsenorge, e-mail)",
+    ),
+    (
+        "registry-responses",
+        "QuestionnaireResponse?status=completed",
+        responses.NAME,
+        "The registry workflow: a completed form completes its Task, with start and submit times",
     ),
 )
 

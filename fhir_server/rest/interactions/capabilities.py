@@ -98,7 +98,13 @@ def _subscription_extras(ctx: Context) -> dict[str, Any]:
 def _resource_entry(ctx: Context, resource_type: str) -> dict[str, Any]:
     params = _parameters(ctx, resource_type)
     search_include, search_rev_include = _includes(ctx, resource_type)
-    extras = _subscription_extras(ctx) if resource_type == "Subscription" else {"extension": [], "operation": []}
+    extras = {"extension": [], "operation": []}
+    if resource_type == "Subscription":
+        extras = _subscription_extras(ctx)
+    elif resource_type == "Task":
+        from fhir_server.operations.task_dispatch_now import DEFINITION as DISPATCH_NOW
+
+        extras["operation"] = [{"name": "dispatch-now", "definition": DISPATCH_NOW}]
     return {
         **({"extension": extras["extension"]} if extras["extension"] else {}),
         "type": resource_type,
