@@ -30,6 +30,7 @@ SUBSCRIBERS = (
     "workers.registry.appointments",
     "workers.registry.dispatch",
     "workers.registry.responses",
+    "workers.registry.followups",
 )
 
 

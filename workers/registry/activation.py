@@ -12,6 +12,7 @@ from fhir_server.rest.versioning import instant
 from fhir_server.storage.store import IdTaken, VersionConflict
 from fhir_server.subscriptions.outbox import record
 from workers.registry.definitions import TIMEPOINT_SYSTEM
+from workers.registry.followups import EPISODE_EXTENSION, FollowUps
 from workers.registry.records import find, update
 
 BATCH = 500
@@ -26,7 +27,14 @@ def activate_due(server: Any, now: datetime | None = None) -> list[str]:
             ctx = Context(server, conn, now=now)
             params = [("status", "requested"), ("available", f"le{instant(now)}"), ("code", f"{TIMEPOINT_SYSTEM}|")]
             due = find(ctx, "Task", params, limit=BATCH)
+            episodes: set[str] = set()
+            follow_ups = FollowUps(ctx)
+            follow_ups.now = now
             for task in due:
+                excluded = follow_ups.excluded_now(task)
+                if excluded is not None:  # P4/R4 recorded since it was scheduled: recorded as excluded, not sent
+                    follow_ups.exclude(task, excluded)
+                    continue
                 content = copy.deepcopy(task.content or {})
                 content["status"] = "ready"  # sent: the dispatch subscriber records each sending (Communication)
                 try:
@@ -34,7 +42,19 @@ def activate_due(server: Any, now: datetime | None = None) -> list[str]:
                 except (VersionConflict, IdTaken):  # changed meanwhile: the next run looks again
                     continue
                 activated.append(task.id)
+                episodes.update(_episode_ids(content))
+            for episode_id in sorted(episodes):  # a repeating form's next occurrence, once this one has gone
+                follow_ups.ensure(episode_id)
             wake = record(ctx)
         server.wake(wake)
         if len(due) < BATCH:
             return activated
+
+
+def _episode_ids(task: dict[str, Any]) -> list[str]:
+    references = [
+        str((e.get("valueReference") or {}).get("reference") or "")
+        for e in task.get("extension") or []
+        if e.get("url") == EPISODE_EXTENSION
+    ]
+    return [r.split("/", 1)[1] for r in references if r.startswith("EpisodeOfCare/")]

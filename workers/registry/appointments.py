@@ -37,7 +37,9 @@ from workers.registry.definitions import (
     FormAction,
     RegistryDefinition,
 )
-from workers.registry.records import create, find, new_guid, update
+from workers.registry.followups import FollowUps
+from workers.registry.forms import form_task
+from workers.registry.records import create, find, update
 from workers.registry.registries import registries
 from workers.registry.timing import calendar_days_between, due_from_date, due_from_instant, local_date
 
@@ -45,15 +47,12 @@ NAME = "ryggrad.registry.appointment"
 SD = "https://ryggrad.no/fhir/StructureDefinition/"
 POTENTIAL = SD + "registry-potential"
 REFERRAL_DATE = SD + "referral-date"
-EPISODE = SD + "episode"
 EPISODE_PROFILE = SD + "registry-episode-of-care"
-TASK_PROFILE = SD + "prom-task"
 OPENED_BY = "https://ryggrad.no/fhir/sid/opening-appointment"  # an episode's identifier: Appointment/<id>
-SERVICE_AREA = {"system": "urn:oid:2.16.578.1.12.4.1.1.7618", "code": "3"}
-GUID_SYSTEM = "urn:ietf:rfc:3986"
-REASON_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/task-status-reason"
 
 LIVE = frozenset({"booked", "arrived", "checked-in", "fulfilled"})
+ATTENDED = frozenset({"arrived", "checked-in", "fulfilled"})
+VISIT_DATE = SD + "visit-date"
 ENDED = frozenset({"cancelled", "noshow", "entered-in-error"})
 NOT_SENT = frozenset({"draft", "requested", "received", "accepted"})
 
@@ -143,6 +142,8 @@ class AppointmentWorkflow:
         if episode is None:
             self.open(current, registry, start)
             return
+        if status in ATTENDED:
+            self.record_visit(episode, start)
         task = self.baseline_task(episode)
         if task is None:
             return
@@ -228,29 +229,20 @@ class AppointmentWorkflow:
         start: datetime,
         units: set[str],
     ) -> StoredVersion:
-        patient = _actor(appointment.content or {}, "Patient")
-        due = self.due(action, start)
-        task = {
-            "resourceType": "Task",
-            "meta": {"profile": [TASK_PROFILE], "security": [SERVICE_AREA]},
-            "extension": [
-                {"url": REGISTRY_EXTENSION, "valueCoding": {"system": REGISTRY_SYSTEM, "code": registry.code}},
-                {"url": EPISODE, "valueReference": {"reference": f"EpisodeOfCare/{episode.id}"}},
-            ],
-            "identifier": [{"system": GUID_SYSTEM, "value": new_guid()}],
-            "basedOn": [{"reference": f"Appointment/{appointment.id}/_history/{appointment.version_id}"}],
-            "status": "requested",
-            "intent": "order",
-            "priority": "routine",
-            "code": {"coding": [{"system": TIMEPOINT_SYSTEM, "code": action.kind}], "text": action.id},
-            "description": action.title,
-            "focus": {"reference": action.questionnaire.split("|", 1)[0]},
-            "for": {"reference": patient},
-            "owner": {"reference": patient},
-            "authoredOn": instant(self.now),
-            "restriction": {"period": {"start": instant(due), "end": instant(due + self.expiry)}},
-        }
-        return create(self.ctx, "Task", task, units)
+        patient = str(_actor(appointment.content or {}, "Patient"))
+        reserved = FollowUps(self.ctx).reserved(patient)
+        return form_task(
+            self.ctx,
+            registry=registry.code,
+            episode_id=episode.id,
+            action=action,
+            patient=patient,
+            due=self.due(action, start),
+            expiry=self.expiry,
+            units=units,
+            based_on=f"Appointment/{appointment.id}/_history/{appointment.version_id}",
+            excluded=("reservation", "The patient has opted out of further questionnaires (R4)") if reserved else None,
+        )
 
     def reschedule(
         self, task: StoredVersion, appointment: StoredVersion, registry: RegistryDefinition, start: datetime
@@ -263,6 +255,17 @@ class AppointmentWorkflow:
         content["basedOn"] = [{"reference": f"Appointment/{appointment.id}/_history/{appointment.version_id}"}]
         content["restriction"] = {"period": {"start": instant(due), "end": instant(due + self.expiry)}}
         update(self.ctx, task, content)
+
+    def record_visit(self, episode: StoredVersion, start: datetime) -> None:
+        """The patient came: the episode gets its visit date (follow-ups count from it, N21) and is active."""
+        content = copy.deepcopy(episode.content or {})
+        if any(e.get("url") == VISIT_DATE for e in content.get("extension") or []):
+            return
+        content.setdefault("extension", []).append(
+            {"url": VISIT_DATE, "valueDate": local_date(start, self.zone).isoformat()}
+        )
+        content["status"] = "active"
+        update(self.ctx, episode, content)
 
     def remove(self, episode: StoredVersion, reason: str) -> None:
         """N11/N12's "deleted": the episode ``entered-in-error``, its open Tasks ``cancelled`` with the reason."""

@@ -37,6 +37,16 @@ class Offset:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """An applicability condition: a FHIRPath over %age (on the due date), %exclusions (the episode's follow-up
+    exclusion codes), %patient and %episode; ``name`` is the reason recorded when it fails."""
+
+    name: str
+    description: str
+    expression: str
+
+
+@dataclass(frozen=True)
 class FormAction:
     id: str
     title: str
@@ -46,7 +56,7 @@ class FormAction:
     offset: Offset
     repeat: Offset | None
     reminder: Offset | None
-    conditions: tuple[tuple[str, str], ...]  # (description, FHIRPath) that must all hold
+    conditions: tuple[Condition, ...]  # all must hold for the form to be sent
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,11 @@ def _action(raw: dict[str, Any]) -> FormAction | None:
     if not anchor or offset is None:
         return None
     conditions = tuple(
-        (str(c["expression"].get("description", "")), str(c["expression"]["expression"]))
+        Condition(
+            str(c["expression"].get("name") or "excluded"),
+            str(c["expression"].get("description", "")),
+            str(c["expression"]["expression"]),
+        )
         for c in raw.get("condition") or []
         if c.get("kind") == "applicability" and isinstance(c.get("expression"), dict)
     )

@@ -8,7 +8,7 @@ from typing import Any
 from fhir_server.errors import FhirError
 from fhir_server.rest.messages import FhirRequest
 from fhir_server.subscriptions.spec import BACKPORT, CHANNEL_TYPE_SYSTEM, TASK_ENDPOINT_PREFIX
-from workers.registry import appointments, dispatch, responses
+from workers.registry import appointments, dispatch, followups, responses
 
 #: (Subscription id, criteria, subscriber, why)
 INTERNAL = (
@@ -29,6 +29,18 @@ INTERNAL = (
         "QuestionnaireResponse?status=completed",
         responses.NAME,
         "The registry workflow: a completed form completes its Task, with start and submit times",
+    ),
+    (
+        "registry-episodes",
+        "EpisodeOfCare",
+        followups.EPISODES,
+        "The registry workflow: follow-up forms from the visit date and the episode's start and end (N21, P3, P5)",
+    ),
+    (
+        "registry-procedures",
+        "Procedure",
+        followups.PROCEDURES,
+        "The registry workflow: follow-up forms after RF and SCS procedures (P3)",
     ),
 )
 

@@ -101,3 +101,15 @@ Description: "Whether a registry needs consent before it accepts a patient's for
 * ^caseSensitive = true
 * #required "Consent required" "The patient must consent before a form is submitted (NNRR, N2)."
 * #exempt "Consent exemption" "The registry runs on a consent exemption (OPR, P7)."
+
+CodeSystem: RegistryExclusionCS
+Id: registry-exclusion
+Title: "Why a registry form is not sent"
+Description: "Reasons a form that fell due was not sent (recorded on its Task, so response rates can leave it out): the registry's exclusions (P4) and the patient's reservation (R4)."
+* ^url = "https://ryggrad.no/fhir/CodeSystem/registry-exclusion"
+* ^caseSensitive = true
+* #under-18 "Under 18" "The patient is under 18 on the due date."
+* #cognitive-impairment "Cognitive impairment"
+* #interpreter "Interpreter needed"
+* #research "Research participant" "The patient takes part in a research project."
+* #reservation "Reservation" "The patient has opted out of further questionnaires (R4)."

@@ -192,3 +192,14 @@ Description: "Whether a registry needs the patient's consent before a form is ac
 * value[x] only code
 * value[x] 1..1
 * value[x] from RegistryConsentRuleVS (required)
+
+Extension: FollowUpExclusion
+Id: follow-up-exclusion
+Title: "Follow-up exclusion"
+Description: "Why the patient of an episode gets no follow-up forms (OPR, P4): cognitive impairment, an interpreter needed, or taking part in a research project. A follow-up that falls due is recorded as excluded, with the reason, so that response rates leave it out."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/follow-up-exclusion"
+* ^context[+].type = #element
+* ^context[=].expression = "EpisodeOfCare"
+* value[x] only Coding
+* value[x] 1..1
+* value[x] from FollowUpExclusionVS (required)

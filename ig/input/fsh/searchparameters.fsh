@@ -49,13 +49,14 @@ Title: "Task or response by episode"
 * url = "https://ryggrad.no/fhir/SearchParameter/episode"
 * name = "episode"
 * status = #active
-* description = "The episode of care a task or a questionnaire response belongs to."
+* description = "The episode of care a task, a questionnaire response or a procedure belongs to."
 * code = #episode
 * base[+] = #Task
 * base[+] = #QuestionnaireResponse
+* base[+] = #Procedure
 * type = #reference
 * target = #EpisodeOfCare
-* expression = "Task.extension('https://ryggrad.no/fhir/StructureDefinition/episode').value | QuestionnaireResponse.extension('https://ryggrad.no/fhir/StructureDefinition/episode').value"
+* expression = "Task.extension('https://ryggrad.no/fhir/StructureDefinition/episode').value | QuestionnaireResponse.extension('https://ryggrad.no/fhir/StructureDefinition/episode').value | Procedure.extension('https://ryggrad.no/fhir/StructureDefinition/episode').value"
 
 Instance: appointment-registry-potential
 InstanceOf: SearchParameter

@@ -65,3 +65,12 @@ Title: "Registry consent rules"
 Description: "Whether a registry needs consent."
 * ^url = "https://ryggrad.no/fhir/ValueSet/registry-consent-rule"
 * include codes from system RegistryConsentRuleCS
+
+ValueSet: FollowUpExclusionVS
+Id: follow-up-exclusion
+Title: "Follow-up exclusions"
+Description: "What a clinician records on an episode to stop its follow-ups (P4)."
+* ^url = "https://ryggrad.no/fhir/ValueSet/follow-up-exclusion"
+* RegistryExclusionCS#cognitive-impairment
+* RegistryExclusionCS#interpreter
+* RegistryExclusionCS#research

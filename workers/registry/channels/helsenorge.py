@@ -14,7 +14,6 @@ from workers.registry.channels import Dispatch, Permanent, Transient
 
 BLANKETT = "http://helsenorge.no/fhir/blankett-nummer"
 TASK_INPUT = "http://helsenorge.no/fhir/task-input"
-SERVICE_AREA = {"system": "urn:oid:2.16.578.1.12.4.1.1.7618", "code": "3"}  # tjenesteområde
 
 
 def skjemaoppgave(dispatch: Dispatch) -> dict[str, Any]:

@@ -1,0 +1,292 @@
+"""Follow-up forms (N21; P3, P5): each follow-up action of the registry's PlanDefinition is due at its anchor plus
+its offset — NNRR 6 and 12 months after the visit date; OPR 3, 6 and 12 months after each RF/SCS procedure, 12
+months after the episode ends, and every 12 months while it is still in treatment.
+
+``ensure(episode)`` is idempotent: every form has a key (episode, action, anchor, occurrence) kept as a Task
+identifier, so a form is created once; one not yet sent follows its anchor when that moves (a corrected visit
+date). A form whose applicability conditions fail (P4: under 18 on the due date, an exclusion recorded on the
+episode) or whose patient has opted out of questionnaires (R4) is recorded as excluded with the reason instead of
+being sent. Ending the episode withdraws the unsent in-treatment forms; deleting it (``entered-in-error``)
+withdraws every unsent form.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import fhirpathpy
+
+from fhir_server.auth.ownership import owners
+from fhir_server.rest.context import Context
+from fhir_server.rest.versioning import instant
+from fhir_server.storage.store import StoredVersion
+from fhir_server.subscriptions.channels.task import exactly_once, subscriber
+from workers.registry.definitions import REGISTRY_EXTENSION, Condition, FormAction, Offset, RegistryDefinition
+from workers.registry.forms import EXCLUSION_SYSTEM, FORM_KEY, form_task
+from workers.registry.records import find, update
+from workers.registry.registries import registries
+from workers.registry.timing import add, at_hour, due_from_date, local_date
+
+EPISODES = "ryggrad.registry.episode"
+PROCEDURES = "ryggrad.registry.procedure"
+SD = "https://ryggrad.no/fhir/StructureDefinition/"
+VISIT_DATE = SD + "visit-date"
+EPISODE_EXTENSION = SD + "episode"
+FOLLOW_UP_EXCLUSION = SD + "follow-up-exclusion"
+UNSENT = frozenset({"draft", "requested", "received", "accepted"})
+_compiled: dict[str, Any] = {}
+
+
+@subscriber(EPISODES)
+def on_episode(server: Any, payload: dict[str, Any]) -> None:
+    with exactly_once(server, payload) as ctx:
+        if ctx is not None:
+            FollowUps(ctx).ensure(payload["id"])
+
+
+@subscriber(PROCEDURES)
+def on_procedure(server: Any, payload: dict[str, Any]) -> None:
+    with exactly_once(server, payload) as ctx:
+        if ctx is None:
+            return
+        content = payload.get("resource") or {}
+        for extension in content.get("extension") or []:
+            reference = str((extension.get("valueReference") or {}).get("reference") or "")
+            if extension.get("url") == EPISODE_EXTENSION and reference.startswith("EpisodeOfCare/"):
+                FollowUps(ctx).ensure(reference.split("/", 1)[1])
+
+
+def _date(text: Any) -> date | None:
+    if not isinstance(text, str) or len(text) < 10:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def _extension_values(content: dict[str, Any], url: str, key: str) -> list[Any]:
+    return [e.get(key) for e in content.get("extension") or [] if isinstance(e, dict) and e.get("url") == url]
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    key: str
+    due: datetime  # when it is sent: its time, or the next forenoon if that has passed when it is scheduled
+    time: datetime  # its time by the rule (anchor + offset at the send hour)
+
+
+class FollowUps:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        settings = ctx.server.settings
+        self.zone = ZoneInfo(settings.registry_timezone)
+        self.hour = settings.registry_send_hour
+        self.expiry = timedelta(days=settings.registry_task_expiry_days)
+        self.now = ctx.server.clock()
+
+    def ensure(self, episode_id: str) -> None:
+        episode = self.ctx.store.current("EpisodeOfCare", episode_id)
+        if episode is None or episode.deleted or episode.content is None:
+            return
+        content = episode.content
+        codes = [c.get("code") for c in _extension_values(content, REGISTRY_EXTENSION, "valueCoding") if c]
+        registry = registries(self.ctx.server).get(str(codes[0])) if codes else None
+        if registry is None:
+            return
+        tasks = find(self.ctx, "Task", [("episode", f"EpisodeOfCare/{episode_id}")], limit=1000)
+        if content.get("status") == "entered-in-error":
+            self.withdraw(tasks, lambda t: True, "the episode was deleted")
+            return
+        if content.get("status") == "finished":
+            self.withdraw(tasks, lambda t: self._anchor_of(t, registry) == "episode-start", "the episode has ended")
+        by_key = {key: t for t in tasks for key in self._keys(t)}
+        for action in registry.actions:
+            if action.kind != "follow-up":
+                continue
+            for occurrence in self.occurrences(episode, action):
+                existing = by_key.get(occurrence.key)
+                if existing is None:
+                    self.create(episode, registry, action, occurrence)
+                elif (existing.content or {}).get("status") in UNSENT:
+                    excluded = self.exclusion(episode, action, occurrence.due)
+                    if excluded is not None:  # recorded after the form was scheduled
+                        self.exclude(existing, excluded)
+                    else:
+                        self.follow_anchor(existing, occurrence)
+
+    # -- when -------------------------------------------------------------------------------------------------------
+    def occurrences(self, episode: StoredVersion, action: FormAction) -> list[Occurrence]:
+        content = episode.content or {}
+        status = content.get("status")
+        period = content.get("period") or {}
+        base = f"{episode.id}/{action.id}"
+        if action.anchor == "visit-date":
+            visit = next((_date(v) for v in _extension_values(content, VISIT_DATE, "valueDate")), None)
+            return [self.occurrence(base, visit, action.offset)] if visit else []
+        if action.anchor == "procedure-date":
+            found = []
+            for procedure in find(self.ctx, "Procedure", [("episode", f"EpisodeOfCare/{episode.id}")]):
+                performed = (procedure.content or {}).get("performedDateTime") or (
+                    (procedure.content or {}).get("performedPeriod") or {}
+                ).get("start")
+                day = _date(performed)
+                if day and (procedure.content or {}).get("status") == "completed":
+                    found.append(self.occurrence(f"{base}/{procedure.id}", day, action.offset))
+            return found
+        if action.anchor == "episode-end":
+            end = _date(period.get("end"))
+            return [self.occurrence(base, end, action.offset)] if status == "finished" and end else []
+        if action.anchor == "episode-start":
+            start = _date(period.get("start"))
+            if start is None or status not in ("planned", "active", "waitlist", "onhold"):
+                return []
+            found = [self.occurrence(f"{base}/1", start, action.offset)]
+            while action.repeat is not None and found[-1].time <= self.now:  # the next once the last one's time came
+                n = len(found) + 1
+                offset = Offset(action.offset.value + (n - 1) * self._months(action.repeat), "mo")
+                found.append(self.occurrence(f"{base}/{n}", start, offset))
+            return found
+        return []
+
+    @staticmethod
+    def _months(offset: Offset) -> int:
+        return offset.value * 12 if offset.unit == "a" else offset.value if offset.unit == "mo" else offset.value // 30
+
+    def occurrence(self, key: str, anchor: date, offset: Offset) -> Occurrence:
+        time = at_hour(add(anchor, offset), self.hour, self.zone)
+        return Occurrence(key, due_from_date(anchor, offset, self.now, self.hour, self.zone), time)
+
+    # -- whether ----------------------------------------------------------------------------------------------------
+    def exclusion(self, episode: StoredVersion, action: FormAction, due: datetime) -> tuple[str, str] | None:
+        content = episode.content or {}
+        patient_ref = str((content.get("patient") or {}).get("reference") or "")
+        patient = None
+        if patient_ref.startswith("Patient/"):
+            found = self.ctx.store.current("Patient", patient_ref.split("/", 1)[1])
+            patient = found.content if found is not None and not found.deleted else None
+        if self.reserved(patient_ref):
+            return "reservation", "The patient has opted out of further questionnaires (R4)"
+        exclusions = [c.get("code") for c in _extension_values(content, FOLLOW_UP_EXCLUSION, "valueCoding") if c]
+        environment = {
+            "age": self.age(patient, local_date(due, self.zone)),
+            "exclusions": [str(c) for c in exclusions if c],
+            "patient": patient or {},
+            "episode": content,
+        }
+        for condition in action.conditions:
+            if not self.holds(condition, environment):
+                code = "under-18" if condition.name == "under-18" else (exclusions[0] if exclusions else condition.name)
+                return str(code), condition.description
+        return None
+
+    def holds(self, condition: Condition, environment: dict[str, Any]) -> bool:
+        compiled = _compiled.get(condition.expression)
+        if compiled is None:
+            compiled = _compiled[condition.expression] = fhirpathpy.compile(condition.expression)
+        if condition.name == "under-18" and environment["age"] is None:
+            return True  # no birth date: not known to be a child
+        return compiled({}, environment) == [True]
+
+    @staticmethod
+    def age(patient: dict[str, Any] | None, on: date) -> int | None:
+        born = _date((patient or {}).get("birthDate")) if patient else None
+        if born is None:
+            return None
+        return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+    def reserved(self, patient_ref: str) -> bool:
+        if not patient_ref:
+            return False
+        consents = find(
+            self.ctx,
+            "Consent",
+            [("patient", patient_ref), ("category", f"{EXCLUSION_SYSTEM}|reservation"), ("status", "active")],
+        )
+        return bool(consents)
+
+    # -- writes -----------------------------------------------------------------------------------------------------
+    def create(
+        self, episode: StoredVersion, registry: RegistryDefinition, action: FormAction, occurrence: Occurrence
+    ) -> None:
+        content = episode.content or {}
+        patient = str((content.get("patient") or {}).get("reference") or "")
+        form_task(
+            self.ctx,
+            registry=registry.code,
+            episode_id=episode.id,
+            action=action,
+            patient=patient,
+            due=occurrence.due,
+            expiry=self.expiry,
+            units=owners(content),
+            key=occurrence.key,
+            excluded=self.exclusion(episode, action, occurrence.due),
+        )
+
+    def follow_anchor(self, task: StoredVersion, occurrence: Occurrence) -> None:
+        period = ((task.content or {}).get("restriction") or {}).get("period") or {}
+        if period.get("start") == instant(occurrence.due) or str(period.get("start") or "") <= instant(self.now):
+            return  # unchanged, or its time has come and the scheduler is about to send it
+        content = copy.deepcopy(task.content or {})
+        content["restriction"] = {
+            "period": {"start": instant(occurrence.due), "end": instant(occurrence.due + self.expiry)}
+        }
+        update(self.ctx, task, content)
+
+    def exclude(self, task: StoredVersion, excluded: tuple[str, str]) -> None:
+        code, text = excluded
+        content = copy.deepcopy(task.content or {})
+        content["status"] = "cancelled"
+        content["statusReason"] = {"coding": [{"system": EXCLUSION_SYSTEM, "code": code}], "text": text}
+        content["businessStatus"] = {"text": "excluded"}
+        update(self.ctx, task, content)
+
+    def excluded_now(self, task: StoredVersion) -> tuple[str, str] | None:
+        """Whether a form about to be sent has become excluded (the patient opted out, an exclusion was recorded,
+        the patient is under 18 on its day): the scheduler asks before sending."""
+        content = task.content or {}
+        episode_ref = next(
+            (
+                str((e.get("valueReference") or {}).get("reference") or "")
+                for e in content.get("extension") or []
+                if e.get("url") == EPISODE_EXTENSION
+            ),
+            "",
+        )
+        if not episode_ref.startswith("EpisodeOfCare/"):
+            return None
+        episode = self.ctx.store.current("EpisodeOfCare", episode_ref.split("/", 1)[1])
+        if episode is None or episode.content is None:
+            return None
+        codes = [c.get("code") for c in _extension_values(episode.content, REGISTRY_EXTENSION, "valueCoding") if c]
+        registry = registries(self.ctx.server).get(str(codes[0])) if codes else None
+        action_id = (content.get("code") or {}).get("text")
+        action = next((a for a in registry.actions if a.id == action_id), None) if registry else None
+        if action is None:
+            return None
+        return self.exclusion(episode, action, self.now)
+
+    def withdraw(self, tasks: list[StoredVersion], which: Any, reason: str) -> None:
+        for task in tasks:
+            content = task.content or {}
+            if content.get("status") in UNSENT and which(task):
+                withdrawn = copy.deepcopy(content)
+                withdrawn["status"] = "cancelled"
+                withdrawn["statusReason"] = {"text": reason}
+                update(self.ctx, task, withdrawn)
+
+    # -- keys ----------------------------------------------------------------------------------------------------
+    @staticmethod
+    def _keys(task: StoredVersion) -> list[str]:
+        return [i["value"] for i in (task.content or {}).get("identifier") or [] if i.get("system") == FORM_KEY]
+
+    @staticmethod
+    def _anchor_of(task: StoredVersion, registry: RegistryDefinition) -> str | None:
+        action_id = ((task.content or {}).get("code") or {}).get("text")
+        action = next((a for a in registry.actions if a.id == action_id), None)
+        return action.anchor if action else None

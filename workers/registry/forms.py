@@ -1,0 +1,69 @@
+"""A registry form as a PromTask: what it is (the registry, the episode, the form's kind and action, its
+Questionnaire), for whom, and from when to when it can be answered. A form that fell due but is excluded is the same
+Task, ``cancelled`` with the exclusion as its reason, so response rates can leave it out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from fhir_server.rest.context import Context
+from fhir_server.rest.versioning import instant
+from fhir_server.storage.store import StoredVersion
+from workers.registry.definitions import REGISTRY_EXTENSION, REGISTRY_SYSTEM, TIMEPOINT_SYSTEM, FormAction
+from workers.registry.records import create, new_guid
+
+SD = "https://ryggrad.no/fhir/StructureDefinition/"
+EPISODE = SD + "episode"
+TASK_PROFILE = SD + "prom-task"
+SERVICE_AREA = {"system": "urn:oid:2.16.578.1.12.4.1.1.7618", "code": "3"}  # tjenesteområde
+GUID_SYSTEM = "urn:ietf:rfc:3986"
+FORM_KEY = "https://ryggrad.no/fhir/sid/registry-form"  # <episode>/<action>[/<anchor>][/<n>]: one Task per key
+EXCLUSION_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/registry-exclusion"
+
+
+def form_task(
+    ctx: Context,
+    *,
+    registry: str,
+    episode_id: str,
+    action: FormAction,
+    patient: str,
+    due: datetime,
+    expiry: timedelta,
+    units: set[str],
+    key: str | None = None,
+    based_on: str | None = None,
+    excluded: tuple[str, str] | None = None,
+) -> StoredVersion:
+    """Create the Task for ``action``; ``excluded`` (code, text): recorded as not sent, and why."""
+    identifiers = [{"system": GUID_SYSTEM, "value": new_guid()}]
+    if key:
+        identifiers.append({"system": FORM_KEY, "value": key})
+    task: dict[str, Any] = {
+        "resourceType": "Task",
+        "meta": {"profile": [TASK_PROFILE], "security": [SERVICE_AREA]},
+        "extension": [
+            {"url": REGISTRY_EXTENSION, "valueCoding": {"system": REGISTRY_SYSTEM, "code": registry}},
+            {"url": EPISODE, "valueReference": {"reference": f"EpisodeOfCare/{episode_id}"}},
+        ],
+        "identifier": identifiers,
+        "status": "requested",
+        "intent": "order",
+        "priority": "routine",
+        "code": {"coding": [{"system": TIMEPOINT_SYSTEM, "code": action.kind}], "text": action.id},
+        "description": action.title,
+        "focus": {"reference": action.questionnaire.split("|", 1)[0]},
+        "for": {"reference": patient},
+        "owner": {"reference": patient},
+        "authoredOn": instant(ctx.server.clock()),
+        "restriction": {"period": {"start": instant(due), "end": instant(due + expiry)}},
+    }
+    if based_on:
+        task["basedOn"] = [{"reference": based_on}]
+    if excluded is not None:
+        code, text = excluded
+        task["status"] = "cancelled"
+        task["statusReason"] = {"coding": [{"system": EXCLUSION_SYSTEM, "code": code}], "text": text}
+        task["businessStatus"] = {"text": "excluded"}
+    return create(ctx, "Task", task, units)
