@@ -252,6 +252,30 @@ def beat_command(loglevel: Annotated[str, typer.Option(help="Log level")] = "INF
     celery_app.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule}"])
 
 
+@app.command()
+def clock(
+    travel: Annotated[str | None, typer.Option(help="Move time forward by 30s, 15m, 6h or 16d")] = None,
+) -> None:
+    """Show the server's time, or move it forward for every process (RYGGRAD_CLOCK_TRAVEL=true only)."""
+    from fhir_server.clock import parse_duration
+
+    server = _server()
+    try:
+        if travel is not None:
+            if not server.settings.clock_travel:
+                console.print("[red]the clock travels only with RYGGRAD_CLOCK_TRAVEL=true[/red]")
+                raise typer.Exit(2)
+            try:
+                seconds = parse_duration(travel)
+            except ValueError as exc:
+                console.print(f"[red]{exc}[/red]")
+                raise typer.Exit(2) from None
+            server.time.travel(seconds)
+        print(server.clock().isoformat(timespec="seconds") + "Z")
+    finally:
+        server.close()
+
+
 def _orgnr_of_resh(settings: Settings, resh: str) -> str:
     from fhir_server.auth.units import unit_by_resh
     from fhir_server.storage.engine import Database

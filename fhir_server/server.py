@@ -13,6 +13,7 @@ from fhir_server.auth.dev_issuer import DevIssuer
 from fhir_server.auth.ownership import Ownership, refuse_label_searches
 from fhir_server.auth.replay import replay_cache
 from fhir_server.auth.tokens import TokenVerifier
+from fhir_server.clock import Clock
 from fhir_server.definitions.registry import CORE_BASE, Definitions, default_definitions
 from fhir_server.errors import FhirError, Issue
 from fhir_server.http.hardening import RateLimiter
@@ -164,8 +165,13 @@ class FhirServer:
         for resource_type in self.resource_types:
             self.searchable(resource_type)
 
+    @cached_property
+    def time(self) -> Clock:
+        return Clock(self.db, self.settings.clock_travel)
+
     def clock(self) -> datetime:
-        return utc_now()
+        """Now (naive UTC): the system clock, moved forward where ``RYGGRAD_CLOCK_TRAVEL`` allows (``clock.py``)."""
+        return self.time.now()
 
     def execute(self, req: FhirRequest, *, in_bundle: bool = False) -> FhirResponse:
         """``_execute``, its answer as the caller's unit may see it (``Ownership.shown``)."""

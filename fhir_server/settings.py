@@ -137,6 +137,11 @@ class Settings(BaseSettings):
         default=30, description="A sent form can be answered for this many days after it is due (Task expiry)."
     )
 
+    clock_travel: bool = Field(
+        default=False,
+        description="Let `ryggrad clock --travel 16d` move the server's clock forward (tests and demos only): an "
+        "offset in the database that every process reads.",
+    )
     registry_activation_interval_s: float = Field(
         default=15.0, description="How often the scheduler sends the forms whose time has come."
     )

@@ -40,7 +40,7 @@ class Change:
 class Context:
     server: FhirServer
     conn: Connection
-    now: datetime = field(default_factory=utc_now)
+    now: datetime = field(default=None)  # type: ignore[assignment]  # default: the server's clock
     in_bundle: bool = False
     principal: Principal | None = None  # the caller; None: the server itself (workers, loaders)
     store: ResourceStore = field(init=False)
@@ -53,6 +53,8 @@ class Context:
     subscription_secrets: dict[str, str] = field(default_factory=dict, init=False)  # id → new signing secret
 
     def __post_init__(self) -> None:
+        if self.now is None:
+            self.now = self.server.clock()
         self.store = ResourceStore(self.conn)
         self.ownership = Ownership.of(self.principal)
 

@@ -238,6 +238,14 @@ handled_event = Table(
     Column("handled", DateTime(), nullable=False),
 )
 
+# The clock's offset (fhir_server/clock.py): one row, zero unless tests or demos moved time forward
+clock_offset = Table(
+    "clock_offset",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seconds", Float, nullable=False, server_default="0"),
+)
+
 INDEX_TABLES = {
     "tokens": search_token,
     "strings": search_string,

@@ -76,6 +76,7 @@ class World:
         return response.status_code
 
     def run(self) -> None:
+        self.now += timedelta(seconds=1)  # the server's clock (which stamps versions too) moves on between steps
         self.server.clock = lambda: self.now  # type: ignore[method-assign]
         try:
             assert deliver(self.server, SUB) in ("done", "busy")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ EXCLUSIONS = "https://ryggrad.no/fhir/CodeSystem/registry-exclusion"
 
 class FollowUpWorld(World):
     def run(self) -> None:
+        self.now += timedelta(seconds=1)
         self.server.clock = lambda: self.now  # type: ignore[method-assign]
         try:
             for _ in range(3):  # appointments → episodes → follow-ups, each a subscriber of the last one's writes
