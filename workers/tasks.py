@@ -58,10 +58,12 @@ def prune() -> int:
 
 @app.task(name="ryggrad.registry.activate")
 def activate() -> int:
-    """Forms whose time has come: requested → ready (the dispatch subscriber sends them)."""
-    from workers.registry.activation import activate_due
+    """Forms whose time has come: requested → ready (the dispatch subscriber sends them); reminders; expiry."""
+    from workers.registry.activation import activate_due, expire_due, remind_due
 
-    return len(activate_due(server()))
+    srv = server()
+    now = srv.clock()
+    return len(activate_due(srv, now)) + len(remind_due(srv, now)) + len(expire_due(srv, now))
 
 
 @signals.after_setup_logger.connect

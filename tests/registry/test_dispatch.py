@@ -3,6 +3,8 @@ Helsenorge-like task endpoint and by e-mail without health data — records it, 
 
 from __future__ import annotations
 
+import email
+import email.header
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -16,9 +18,9 @@ from fhir_server.norway.identifiers import FNR_SYSTEM
 from fhir_server.server import FhirServer
 from fhir_server.subscriptions.delivery import deliver
 from tests.conftest import bearer
-from tests.registry.test_appointment_workflow import OTHER_UNIT, UNIT, World, oslo
+from tests.registry.test_appointment_workflow import OTHER_UNIT, UNIT, World, as_oslo, oslo
 from tests.subscriptions.receiver import Receiver
-from workers.registry.activation import activate_due
+from workers.registry.activation import activate_due, expire_due, remind_due
 from workers.registry.subscriptions import ensure_subscriptions
 
 FNR = "13097248022"
@@ -207,3 +209,34 @@ def test_a_completed_form_completes_its_task_with_start_and_submit_times(dispatc
     assert done["status"] == "completed"
     assert done["output"][0]["valueReference"] == {"reference": f"QuestionnaireResponse/{draft['id']}"}
     assert done["executionPeriod"] == {"start": draft["meta"]["lastUpdated"], "end": "2026-12-05T10:15:30+01:00"}
+
+
+def test_unanswered_baseline_forms_are_reminded_once_then_expire(dispatching, server: FhirServer, client):
+    """P1: OPR's baseline goes out at booking; unanswered 7 days before the consultation, one reminder; unanswered
+    when its period ends, it expires (due and unanswered, as response rates count it)."""
+    world, helsenorge, box = dispatching
+    world.push("2026-12-20T10:00", registry="opr")
+    (task,) = world.tasks(world.episodes()[0])
+    reminder = next(e["valueDateTime"] for e in task["extension"] if e["url"].endswith("/reminder-at"))
+    assert as_oslo(reminder) == "2026-12-13T09:00"
+    assert task["id"] in activate_due(server, oslo("2026-11-01T12:05"))
+    deliver(server, "registry-dispatch")
+    assert len(helsenorge.snapshot()) == 1 and len(box.messages) == 1
+    assert task["id"] not in remind_due(server, oslo("2026-12-13T08:59"))
+    assert task["id"] in remind_due(server, oslo("2026-12-13T09:00"))
+    assert task["id"] not in remind_due(server, oslo("2026-12-14T09:00"))  # once
+    assert deliver(server, "registry-dispatch") == "done"
+    sent = helsenorge.snapshot()
+    assert len(sent) == 2 and sent[1].json["priority"] == "asap" and sent[1].json["identifier"] == task["identifier"]
+    assert len(box.messages) == 2
+    subject = email.message_from_bytes(box.messages[1].content)["Subject"]
+    assert "Påminnelse" in str(email.header.make_header(email.header.decode_header(subject)))
+    kinds = sorted(
+        (c["category"][0]["coding"][0]["code"], c["category"][1]["coding"][0]["code"])
+        for c in _communications(client, task["id"])
+    )
+    assert kinds == [("email", "form"), ("email", "reminder"), ("helsenorge", "form"), ("helsenorge", "reminder")]
+    assert task["id"] not in expire_due(server, oslo("2026-12-20T09:59"))  # open until the consultation
+    assert task["id"] in expire_due(server, oslo("2026-12-20T10:00"))
+    expired = client.get(f"/fhir/Task/{task['id']}").json()
+    assert expired["status"] == "failed" and expired["businessStatus"]["text"] == "expired"

@@ -38,10 +38,10 @@ from workers.registry.definitions import (
     RegistryDefinition,
 )
 from workers.registry.followups import FollowUps
-from workers.registry.forms import form_task
+from workers.registry.forms import REMINDER_AT, form_task
 from workers.registry.records import create, find, update
 from workers.registry.registries import registries
-from workers.registry.timing import calendar_days_between, due_from_date, due_from_instant, local_date
+from workers.registry.timing import add, at_hour, calendar_days_between, due_from_date, due_from_instant, local_date
 
 NAME = "ryggrad.registry.appointment"
 SD = "https://ryggrad.no/fhir/StructureDefinition/"
@@ -180,6 +180,14 @@ class AppointmentWorkflow:
                     return _parse_instant(version.content.get("start"))
         return None
 
+    def reminder_at(self, action: FormAction, start: datetime, due: datetime) -> datetime | None:
+        """P1: the reminder, counted from the appointment's start at the send hour; none when that is not after
+        the form itself goes out."""
+        if action.reminder is None:
+            return None
+        at = at_hour(add(local_date(start, self.zone), action.reminder), self.hour, self.zone)
+        return at if at > due and at > self.now else None
+
     def due(self, action: FormAction, start: datetime) -> datetime:
         if action.anchor == "booking":
             return due_from_instant(self.now, action.offset, self.now)
@@ -231,16 +239,19 @@ class AppointmentWorkflow:
     ) -> StoredVersion:
         patient = str(_actor(appointment.content or {}, "Patient"))
         reserved = FollowUps(self.ctx).reserved(patient)
+        due = self.due(action, start)
         return form_task(
             self.ctx,
             registry=registry.code,
             episode_id=episode.id,
             action=action,
             patient=patient,
-            due=self.due(action, start),
+            due=due,
             expiry=self.expiry,
             units=units,
             based_on=f"Appointment/{appointment.id}/_history/{appointment.version_id}",
+            reminder_at=self.reminder_at(action, start, due),
+            open_until=start,
             excluded=("reservation", "The patient has opted out of further questionnaires (R4)") if reserved else None,
         )
 
@@ -253,7 +264,11 @@ class AppointmentWorkflow:
         due = self.due(action, start)
         content = copy.deepcopy(task.content)
         content["basedOn"] = [{"reference": f"Appointment/{appointment.id}/_history/{appointment.version_id}"}]
-        content["restriction"] = {"period": {"start": instant(due), "end": instant(due + self.expiry)}}
+        content["restriction"] = {"period": {"start": instant(due), "end": instant(max(due + self.expiry, start))}}
+        content["extension"] = [e for e in content.get("extension") or [] if e.get("url") != REMINDER_AT]
+        reminder = self.reminder_at(action, start, due)
+        if reminder is not None:
+            content["extension"].append({"url": REMINDER_AT, "valueDateTime": instant(reminder)})
         update(self.ctx, task, content)
 
     def record_visit(self, episode: StoredVersion, start: datetime) -> None:

@@ -23,10 +23,12 @@ from workers.registry.channels import Channel, Dispatch, Permanent, Transient
 from workers.registry.channels.email import EmailChannel
 from workers.registry.channels.helsenorge import HelsenorgeChannel
 from workers.registry.definitions import TIMEPOINT_SYSTEM
+from workers.registry.forms import REMINDER_AT
 from workers.registry.records import create, find
 
 NAME = "ryggrad.registry.dispatch"
 CHANNEL_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/dispatch-channel"
+KIND_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/dispatch-kind"  # form | reminder
 MODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
 
 
@@ -65,37 +67,51 @@ def dispatch_task(server: Any, task_id: str) -> dict[str, str]:
         focus = str((task.get("focus") or {}).get("reference") or "")
         questionnaire = server.definitions.resource("Questionnaire", focus) if focus else None
         done = {
-            code
+            _sent_as(communication.content or {})
             for communication in find(ctx, "Communication", [("based-on", f"Task/{task_id}")])
-            for concept in (communication.content or {}).get("category") or []
-            for code in (c.get("code") for c in concept.get("coding") or [] if c.get("system") == CHANNEL_SYSTEM)
         }
-    dispatch = Dispatch(task, patient, questionnaire)
+    reminding = task.get("priority") in ("asap", "stat") and any(
+        e.get("url") == REMINDER_AT for e in task.get("extension") or []
+    )
+    dispatch = Dispatch(task, patient, questionnaire, "reminder" if reminding else "form")
     outcome: dict[str, str] = {}
     for channel in channels(server):
-        if channel.name in done or not channel.applies(dispatch):
+        if (channel.name, dispatch.kind) in done or not channel.applies(dispatch):
             continue
         try:
             channel.send(dispatch)
         except Transient as failure:
             raise DeliveryFailed(f"{channel.name}: {failure}") from None
         except Permanent as failure:
-            _record(server, task_id, task, channel, str(failure))
+            _record(server, task_id, task, channel, str(failure), dispatch.kind)
             outcome[channel.name] = f"not sent: {failure}"
             continue
-        _record(server, task_id, task, channel, None)
+        _record(server, task_id, task, channel, None, dispatch.kind)
         outcome[channel.name] = "sent"
     return outcome
 
 
-def _record(server: Any, task_id: str, task: dict[str, Any], channel: Channel, failure: str | None) -> None:
+def _sent_as(communication: dict[str, Any]) -> tuple[str | None, str]:
+    """(channel, kind) a Communication records."""
+    codes = {
+        c.get("system"): c.get("code")
+        for concept in communication.get("category") or []
+        for c in concept.get("coding") or []
+    }
+    return codes.get(CHANNEL_SYSTEM), codes.get(KIND_SYSTEM) or "form"
+
+
+def _record(server: Any, task_id: str, task: dict[str, Any], channel: Channel, failure: str | None, kind: str) -> None:
     with server.db.writing() as conn:
         ctx = Context(server, conn)
         communication: dict[str, Any] = {
             "resourceType": "Communication",
             "status": "not-done" if failure else "completed",
             "basedOn": [{"reference": f"Task/{task_id}"}],
-            "category": [{"coding": [{"system": CHANNEL_SYSTEM, "code": channel.name}]}],
+            "category": [
+                {"coding": [{"system": CHANNEL_SYSTEM, "code": channel.name}]},
+                {"coding": [{"system": KIND_SYSTEM, "code": kind}]},
+            ],
             "medium": [{"coding": [{"system": MODE_SYSTEM, "code": channel.medium}]}],
             "subject": task.get("for"),
             "recipient": [task.get("for")] if task.get("for") else [],

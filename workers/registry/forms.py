@@ -20,6 +20,7 @@ SERVICE_AREA = {"system": "urn:oid:2.16.578.1.12.4.1.1.7618", "code": "3"}  # tj
 GUID_SYSTEM = "urn:ietf:rfc:3986"
 FORM_KEY = "https://ryggrad.no/fhir/sid/registry-form"  # <episode>/<action>[/<anchor>][/<n>]: one Task per key
 EXCLUSION_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/registry-exclusion"
+REMINDER_AT = SD + "reminder-at"
 
 
 def form_task(
@@ -35,8 +36,12 @@ def form_task(
     key: str | None = None,
     based_on: str | None = None,
     excluded: tuple[str, str] | None = None,
+    reminder_at: datetime | None = None,
+    open_until: datetime | None = None,
 ) -> StoredVersion:
-    """Create the Task for ``action``; ``excluded`` (code, text): recorded as not sent, and why."""
+    """Create the Task for ``action``, open for ``expiry`` after it is due (and at least until ``open_until``: a
+    form before a consultation stays open until the consultation); ``excluded`` (code, text): recorded as not
+    sent, and why."""
     identifiers = [{"system": GUID_SYSTEM, "value": new_guid()}]
     if key:
         identifiers.append({"system": FORM_KEY, "value": key})
@@ -57,10 +62,12 @@ def form_task(
         "for": {"reference": patient},
         "owner": {"reference": patient},
         "authoredOn": instant(ctx.server.clock()),
-        "restriction": {"period": {"start": instant(due), "end": instant(due + expiry)}},
+        "restriction": {"period": {"start": instant(due), "end": instant(max(due + expiry, open_until or due))}},
     }
     if based_on:
         task["basedOn"] = [{"reference": based_on}]
+    if reminder_at is not None:
+        task["extension"].append({"url": REMINDER_AT, "valueDateTime": instant(reminder_at)})
     if excluded is not None:
         code, text = excluded
         task["status"] = "cancelled"

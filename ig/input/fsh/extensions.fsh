@@ -171,7 +171,7 @@ Description: "When the device was removed."
 Extension: RegistryTimepoint
 Id: registry-timepoint
 Title: "Registry time point"
-Description: "When a registry form is due: counted from an anchor (the appointment's start, the booking, the visit date, a procedure, the episode's start or end) by a signed offset (negative: before the anchor), repeating at an interval where given, with a reminder at an offset from the same anchor where given."
+Description: "When a registry form is due: counted from an anchor (the appointment's start, the booking, the visit date, a procedure, the episode's start or end) by a signed offset (negative: before the anchor), repeating at an interval where given; and, for a form before a consultation, one reminder at an offset from the appointment's start (P1: 7 days before) if it is still unanswered."
 * ^url = "https://ryggrad.no/fhir/StructureDefinition/registry-timepoint"
 * ^context[+].type = #element
 * ^context[=].expression = "PlanDefinition.action"
@@ -203,3 +203,13 @@ Description: "Why the patient of an episode gets no follow-up forms (OPR, P4): c
 * value[x] only Coding
 * value[x] 1..1
 * value[x] from FollowUpExclusionVS (required)
+
+Extension: ReminderAt
+Id: reminder-at
+Title: "Reminder at"
+Description: "When a form still unanswered is to be reminded of (P1); the scheduler raises the Task's priority then, and the dispatch channels send the reminder once."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/reminder-at"
+* ^context[+].type = #element
+* ^context[=].expression = "Task"
+* value[x] only dateTime
+* value[x] 1..1

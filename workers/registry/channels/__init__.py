@@ -22,6 +22,7 @@ class Dispatch:
     task: dict[str, Any]
     patient: dict[str, Any] | None
     questionnaire: dict[str, Any] | None
+    kind: str = "form"  # form | reminder (P1)
 
 
 class Channel(Protocol):

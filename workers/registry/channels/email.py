@@ -12,6 +12,7 @@ from fhir_server.settings import Settings
 from workers.registry.channels import Dispatch, Permanent, Transient
 
 SUBJECT = "Du har fått et nytt skjema"
+REMINDER_SUBJECT = "Påminnelse: du har et skjema som venter"
 BODY = """Hei,
 
 du har fått et nytt skjema å fylle ut. Logg inn for å se det:
@@ -44,7 +45,7 @@ class EmailChannel:
         message = EmailMessage()
         message["From"] = self.settings.registry_mail_from
         message["To"] = address(dispatch) or ""
-        message["Subject"] = SUBJECT
+        message["Subject"] = REMINDER_SUBJECT if dispatch.kind == "reminder" else SUBJECT
         message.set_content(BODY.format(portal=self.settings.registry_portal_url.rstrip("/")))
         return message
 
