@@ -79,6 +79,7 @@ class _DemoBuilder:
         self.used: set[str] = set()
         self.clinic_urls: dict[str, str] = {}
         self.location_urls: dict[str, str] = {}
+        self.clinic_orgnrs: dict[str, str] = {}  # the unit that owns its patients and appointments
         self.staff_urls: dict[str, list[str]] = {}
 
     # -- entries -----------------------------------------------------------------------------------------
@@ -118,6 +119,7 @@ class _DemoBuilder:
             clinic_url = self._add(
                 f"clinic/{clinic.key}", r.clinic_organization(clinic, resh, unit_orgnr, trust_url), RESH_SYSTEM, resh
             )
+            self.clinic_orgnrs[clinic.key] = unit_orgnr
             location_id = f"{self.seed}-{clinic.key}"
             location = r.clinic_location(clinic, location_id, clinic_url)
             self.location_urls[clinic.key] = self._add(
@@ -157,13 +159,13 @@ class _DemoBuilder:
         street = self.people.choice(STREETS)
         postal_code, city, municipality = self.people.choice(PLACES)
         address = r.home_address(street, self.people.randint(1, 120), postal_code, city, municipality)
-        resource = r.patient(fnr, family, given, female, birth, address)
+        clinic: Clinic = self.schedule.choices(CLINICS, weights=CLINIC_WEIGHTS)[0]
+        resource = r.owned_by(r.patient(fnr, family, given, female, birth, address), self.clinic_orgnrs[clinic.key])
         patient_url = self._add(f"patient/{index}", resource, FNR_SYSTEM, fnr)
-        self._add_appointment(index, patient_url)
+        self._add_appointment(index, patient_url, clinic)
 
-    def _add_appointment(self, index: int, patient_url: str) -> None:
+    def _add_appointment(self, index: int, patient_url: str, clinic: Clinic) -> None:
         rng = self.schedule
-        clinic: Clinic = rng.choices(CLINICS, weights=CLINIC_WEIGHTS)[0]
         past = rng.random() < PAST_SHARE
         offsets = range(-PAST_DAYS, 0) if past else range(1, FUTURE_DAYS + 1)
         days = [d for d in (self.today + timedelta(days=o) for o in offsets) if d.weekday() < 5]
@@ -177,7 +179,7 @@ class _DemoBuilder:
         resource = r.appointment(
             appointment_id=appointment_id,
             status="fulfilled" if past else "booked",
-            nnrr_potential=clinic.registry == "NNRR" and rng.random() < NNRR_POTENTIAL_SHARE,
+            registry=_registry_flag(clinic, rng.random()),
             description=rng.choice(APPOINTMENT_DESCRIPTIONS[clinic.registry]),
             start=start,
             end=end,
@@ -186,4 +188,13 @@ class _DemoBuilder:
             practitioner_url=rng.choice(self.staff_urls[clinic.key]),
             location_url=self.location_urls[clinic.key],
         )
+        resource = r.owned_by(resource, self.clinic_orgnrs[clinic.key])
         self._add(f"appointment/{index}", resource, r.APPOINTMENT_ID_SYSTEM, appointment_id)
+
+
+def _registry_flag(clinic: Clinic, draw: float) -> str | None:
+    """The EHR's registry-potential flag: most NNRR clinic referrals are flagged at triage (N5); every new patient
+    of the pain clinic is OPR's (P1)."""
+    if clinic.registry == "NNRR":
+        return "nnrr" if draw < NNRR_POTENTIAL_SHARE else None
+    return clinic.registry.lower()

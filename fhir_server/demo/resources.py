@@ -11,7 +11,16 @@ from fhir_server.norway.identifiers import FNR_SYSTEM, HPR_SYSTEM, ORGNR_SYSTEM,
 Resource = dict[str, Any]
 
 CANONICAL_BASE = "https://ryggrad.no/fhir"
-NNRR_POTENTIAL_URL = f"{CANONICAL_BASE}/StructureDefinition/nnrr-potential"
+REGISTRY_POTENTIAL_URL = f"{CANONICAL_BASE}/StructureDefinition/registry-potential"
+REGISTRY_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/registry"
+OWNER_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/owner"
+
+
+def owned_by(resource: Resource, orgnr: str) -> Resource:
+    """``resource`` labelled as the unit's (as the unit's EHR would write it, N20)."""
+    return {**resource, "meta": {"security": [{"system": OWNER_SYSTEM, "code": orgnr}]}}
+
+
 APPOINTMENT_ID_SYSTEM = f"{CANONICAL_BASE}/sid/demo-appointment-id"
 LOCATION_ID_SYSTEM = f"{CANONICAL_BASE}/sid/demo-location-id"
 PRACTITIONER_ROLE_ID_SYSTEM = f"{CANONICAL_BASE}/sid/demo-practitionerrole-id"
@@ -116,7 +125,7 @@ def appointment(
     *,
     appointment_id: str,
     status: str,
-    nnrr_potential: bool,
+    registry: str | None,
     description: str,
     start: datetime,
     end: datetime,
@@ -130,7 +139,15 @@ def appointment(
 
     return {
         "resourceType": "Appointment",
-        "extension": [{"url": NNRR_POTENTIAL_URL, "valueBoolean": nnrr_potential}],
+        **(
+            {
+                "extension": [
+                    {"url": REGISTRY_POTENTIAL_URL, "valueCoding": {"system": REGISTRY_SYSTEM, "code": registry}}
+                ]
+            }
+            if registry
+            else {}
+        ),
         "identifier": [{"system": APPOINTMENT_ID_SYSTEM, "value": appointment_id}],
         "status": status,
         "description": description,

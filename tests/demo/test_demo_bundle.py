@@ -13,7 +13,7 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from fhir_server.demo import (
     APPOINTMENT_ID_SYSTEM,
-    NNRR_POTENTIAL_URL,
+    REGISTRY_POTENTIAL_URL,
     build_demo_bundle,
 )
 from fhir_server.norway.identifiers import (
@@ -252,12 +252,11 @@ class TestAppointments:
         flags = []
         for appointment in resources(bundle, "Appointment"):
             assert identifier_value(appointment, APPOINTMENT_ID_SYSTEM)
-            (flag,) = [e for e in appointment["extension"] if e["url"] == NNRR_POTENTIAL_URL]
-            assert isinstance(flag["valueBoolean"], bool)
-            flags.append(flag["valueBoolean"])
-        assert True in flags and False in flags
+            found = [e for e in appointment.get("extension", []) if e["url"] == REGISTRY_POTENTIAL_URL]
+            flags.append(found[0]["valueCoding"]["code"] if found else None)
+        assert {"nnrr", "opr", None} <= set(flags)  # flagged for either registry, and some not flagged
 
-    def test_pain_clinic_appointments_are_not_nnrr_potential(self, bundle: dict[str, Any]) -> None:
+    def test_each_clinic_flags_for_its_own_registry_and_owns_its_data(self, bundle: dict[str, Any]) -> None:
         entries = by_url(bundle)
         for appointment in resources(bundle, "Appointment"):
             (location,) = [
@@ -266,5 +265,9 @@ class TestAppointments:
                 if entries[p["actor"]["reference"]]["resourceType"] == "Location"
             ]
             clinic = entries[location["managingOrganization"]["reference"]]
-            if "Smerte" in clinic["name"]:
-                assert appointment["extension"][0]["valueBoolean"] is False
+            flag = [e["valueCoding"]["code"] for e in appointment.get("extension", [])]
+            assert flag == ["opr"] if "Smerte" in clinic["name"] else flag in ([], ["nnrr"])
+            orgnr = next(i["value"] for i in clinic["identifier"] if i["system"].endswith(".101"))
+            assert appointment["meta"]["security"] == [
+                {"system": "https://ryggrad.no/fhir/CodeSystem/owner", "code": orgnr}
+            ]

@@ -197,3 +197,37 @@ def test_each_registry_schedules_by_its_own_definition(world: World):
     (task,) = world.tasks(episode)
     assert as_oslo(task["restriction"]["period"]["start"]) == "2026-11-01T12:00"
     assert task["focus"]["reference"] == "https://ryggrad.no/fhir/Questionnaire/opr-baseline"
+
+
+def test_the_demo_goes_through_the_workflow(client: TestClient, server: FhirServer):
+    """``ryggrad demo`` pushes its appointments the way an EHR does; every flagged one opens an episode."""
+    from datetime import date
+
+    from fhir_server.demo import build_demo_bundle
+    from fhir_server.rest.messages import FhirRequest
+
+    ensure_subscriptions(server)
+    try:
+        bundle = build_demo_bundle(seed=77, today=date.today(), patients=12)
+        response = server.execute(FhirRequest("POST", "", body=bundle))
+        assert deliver(server, SUB) == "done"
+        created = {
+            entry["response"]["location"].split("/Appointment/")[1].split("/")[0]: request
+            for entry, request in zip(response.resource["entry"], bundle["entry"], strict=True)
+            if request["resource"]["resourceType"] == "Appointment"
+        }
+        assert created
+        for appointment_id, request in created.items():
+            flagged = bool(request["resource"].get("extension"))
+            found = client.get(
+                "/fhir/EpisodeOfCare",
+                params={"identifier": f"https://ryggrad.no/fhir/sid/opening-appointment|Appointment/{appointment_id}"},
+            ).json()
+            episodes = [e["resource"] for e in found.get("entry", [])]
+            assert len(episodes) == (1 if flagged else 0), request["resource"]
+            if flagged:
+                expected = "active" if request["resource"]["status"] == "fulfilled" else "planned"
+                assert episodes[0]["status"] == expected
+                assert episodes[0]["meta"]["security"] == request["resource"]["meta"]["security"]  # the unit's
+    finally:
+        client.delete(f"/fhir/Subscription/{SUB}")

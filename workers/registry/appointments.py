@@ -140,7 +140,9 @@ class AppointmentWorkflow:
             return
         assert current is not None
         if episode is None:
-            self.open(current, registry, start)
+            opened = self.open(current, registry, start)
+            if status in ATTENDED:  # pushed only once the patient had come
+                self.record_visit(opened, start)
             return
         if status in ATTENDED:
             self.record_visit(episode, start)
@@ -194,7 +196,7 @@ class AppointmentWorkflow:
         return due_from_date(local_date(start, self.zone), action.offset, self.now, self.hour, self.zone)
 
     # -- writes ----------------------------------------------------------------------------------------------------
-    def open(self, appointment: StoredVersion, registry: RegistryDefinition, start: datetime) -> None:
+    def open(self, appointment: StoredVersion, registry: RegistryDefinition, start: datetime) -> StoredVersion:
         """N5: an episode and the baseline form's Task, both owned by the appointment's unit."""
         content = appointment.content or {}
         units = self.units(content)
@@ -227,6 +229,7 @@ class AppointmentWorkflow:
         action = registry.baseline()
         if action is not None:
             self.create_task(created, appointment, registry, action, start, units)
+        return created
 
     def create_task(
         self,
