@@ -230,6 +230,8 @@ def _shown(ownership: Ownership, content: dict[str, Any] | None) -> dict[str, An
 def _batch_size(spec: SubscriptionSpec) -> int:
     if spec.channel == "websocket":
         return NUMBER_BATCH
+    if spec.channel == "task" and task_channel.takes_batches(spec.task_name):
+        return READ_AHEAD
     return spec.max_count if spec.sends_bundles else 1
 
 
@@ -250,8 +252,12 @@ def _send(server: FhirServer, spec: SubscriptionSpec, state: Any, events: list[E
     if spec.channel == "websocket":
         return  # the API processes ping bound clients as the event count grows (http/websocket.py)
     if spec.channel == "task":
+        name = spec.task_name or ""
+        if task_channel.takes_batches(name):
+            task_channel.run(server, name, [event.as_task_payload(spec.topic) for event in events])
+            return
         for event in events:
-            task_channel.run(server, spec.task_name or "", event.as_task_payload(spec.topic))
+            task_channel.run(server, name, event.as_task_payload(spec.topic))
         return
     hook = server.rest_hook
     ids = [event.event_id for event in events]

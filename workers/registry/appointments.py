@@ -29,7 +29,7 @@ from fhir_server.rest.context import Context
 from fhir_server.rest.versioning import instant
 from fhir_server.search.dates import as_naive_utc
 from fhir_server.storage.store import StoredVersion
-from fhir_server.subscriptions.channels.task import exactly_once, subscriber
+from fhir_server.subscriptions.channels.task import exactly_once_each, subscriber
 from workers.registry.definitions import (
     REGISTRY_EXTENSION,
     REGISTRY_SYSTEM,
@@ -57,11 +57,14 @@ ENDED = frozenset({"cancelled", "noshow", "entered-in-error"})
 NOT_SENT = frozenset({"draft", "requested", "received", "accepted"})
 
 
-@subscriber(NAME)
-def on_appointment(server: Any, payload: dict[str, Any]) -> None:
-    with exactly_once(server, payload) as ctx:
-        if ctx is not None:
-            AppointmentWorkflow(ctx).handle(payload["id"])
+@subscriber(NAME, batch=True)
+def on_appointments(server: Any, payloads: list[dict[str, Any]]) -> None:
+    """A batch of appointment events in one transaction; each appointment once (the handler reads its current
+    version, so several events of one appointment need one handling)."""
+    with exactly_once_each(server, payloads) as (ctx, fresh):
+        workflow = AppointmentWorkflow(ctx)
+        for appointment_id in dict.fromkeys(p["id"] for p in fresh):
+            workflow.handle(appointment_id)
 
 
 def _parse_instant(text: Any) -> datetime | None:
@@ -98,6 +101,8 @@ class AppointmentWorkflow:
         self.expiry = timedelta(days=settings.registry_task_expiry_days)
         self.now = ctx.server.clock()
         self.registries = registries(ctx.server)
+        self._organizations: dict[str, str | None] = {}  # orgnr → Organization id, for this batch
+        self._reserved: set[str] | None = None  # patients who opted out (R4), read once per batch
 
     # -- what the appointment says ------------------------------------------------------------------------------
     def registry_of(self, appointment: dict[str, Any]) -> RegistryDefinition | None:
@@ -202,9 +207,11 @@ class AppointmentWorkflow:
         units = self.units(content)
         organization = None
         for unit in sorted(units):
-            found = unit_by_orgnr(self.ctx.conn, unit)
-            if found is not None:
-                organization = f"Organization/{found.organization_id}"
+            if unit not in self._organizations:
+                found = unit_by_orgnr(self.ctx.conn, unit)
+                self._organizations[unit] = found.organization_id if found is not None else None
+            if self._organizations[unit]:
+                organization = f"Organization/{self._organizations[unit]}"
                 break
         patient = _actor(content, "Patient")
         registry_coding = {"system": REGISTRY_SYSTEM, "code": registry.code}
@@ -241,7 +248,9 @@ class AppointmentWorkflow:
         units: set[str],
     ) -> StoredVersion:
         patient = str(_actor(appointment.content or {}, "Patient"))
-        reserved = FollowUps(self.ctx).reserved(patient)
+        if self._reserved is None:
+            self._reserved = FollowUps(self.ctx).reserved_patients()
+        reserved = patient in self._reserved
         due = self.due(action, start)
         return form_task(
             self.ctx,

@@ -24,7 +24,7 @@ from fhir_server.auth.ownership import owners
 from fhir_server.rest.context import Context
 from fhir_server.rest.versioning import instant
 from fhir_server.storage.store import StoredVersion
-from fhir_server.subscriptions.channels.task import exactly_once, subscriber
+from fhir_server.subscriptions.channels.task import exactly_once, exactly_once_each, subscriber
 from workers.registry.definitions import REGISTRY_EXTENSION, Condition, FormAction, Offset, RegistryDefinition
 from workers.registry.forms import EXCLUSION_SYSTEM, FORM_KEY, form_task
 from workers.registry.records import find, update
@@ -41,11 +41,12 @@ UNSENT = frozenset({"draft", "requested", "received", "accepted"})
 _compiled: dict[str, Any] = {}
 
 
-@subscriber(EPISODES)
-def on_episode(server: Any, payload: dict[str, Any]) -> None:
-    with exactly_once(server, payload) as ctx:
-        if ctx is not None:
-            FollowUps(ctx).ensure(payload["id"])
+@subscriber(EPISODES, batch=True)
+def on_episodes(server: Any, payloads: list[dict[str, Any]]) -> None:
+    with exactly_once_each(server, payloads) as (ctx, fresh):
+        follow_ups = FollowUps(ctx)
+        for episode_id in dict.fromkeys(p["id"] for p in fresh):
+            follow_ups.ensure(episode_id)
 
 
 @subscriber(PROCEDURES)
@@ -198,6 +199,13 @@ class FollowUps:
         if born is None:
             return None
         return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+    def reserved_patients(self) -> set[str]:
+        """Every patient with an active reservation (R4): few, read at once for a batch of appointments."""
+        consents = find(
+            self.ctx, "Consent", [("category", f"{EXCLUSION_SYSTEM}|reservation"), ("status", "active")], limit=100_000
+        )
+        return {str(((c.content or {}).get("patient") or {}).get("reference") or "") for c in consents}
 
     def reserved(self, patient_ref: str) -> bool:
         if not patient_ref:

@@ -22,19 +22,30 @@ from fhir_server.subscriptions.channels import DeliveryFailed
 if TYPE_CHECKING:
     from fhir_server.server import FhirServer
 
-Subscriber = Callable[["FhirServer", dict[str, Any]], None]
+Subscriber = Callable[["FhirServer", Any], None]
 SUBSCRIBERS: dict[str, Subscriber] = {}
+BATCHES: set[str] = set()  # subscribers that take a list of events at once (in order), in one transaction
 
 
-def subscriber(name: str) -> Callable[[Subscriber], Subscriber]:
+def subscriber(name: str, *, batch: bool = False) -> Callable[[Subscriber], Subscriber]:
+    """Register ``function(server, payload)`` — or, with ``batch``, ``function(server, payloads)``, which gets up
+    to a hundred events in order and can act on them in one transaction."""
+
     def register(function: Subscriber) -> Subscriber:
         SUBSCRIBERS[name] = function
+        if batch:
+            BATCHES.add(name)
         return function
 
     return register
 
 
-def run(server: FhirServer, name: str, payload: dict[str, Any]) -> None:
+def takes_batches(name: str | None) -> bool:
+    return name in BATCHES
+
+
+def run(server: FhirServer, name: str, payload: Any) -> None:
+    """Run subscriber ``name`` on one event's payload (or, for a batch subscriber, a list of them)."""
     function = SUBSCRIBERS.get(name)
     if function is None:
         raise DeliveryFailed(f"no subscriber named {name} is loaded in this worker")
@@ -44,6 +55,34 @@ def run(server: FhirServer, name: str, payload: dict[str, Any]) -> None:
         raise
     except Exception as exc:
         raise DeliveryFailed(f"subscriber {name} failed ({type(exc).__name__})") from exc
+
+
+@contextmanager
+def exactly_once_each(
+    server: FhirServer, payloads: list[dict[str, Any]]
+) -> Iterator[tuple[Context, list[dict[str, Any]]]]:
+    """One write transaction for a batch of events: (the Context, the events not handled before, in order).
+    Whatever is written commits with the records that they were handled."""
+    from fhir_server.subscriptions.outbox import record
+
+    with server.db.writing() as conn:
+        fresh = []
+        now = utc_now()
+        for payload in payloads:
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        insert(handled_event).values(
+                            subscription_id=payload["subscription"], event_id=payload["event_id"], handled=now
+                        )
+                    )
+                fresh.append(payload)
+            except IntegrityError:
+                continue
+        ctx = Context(server, conn)
+        yield ctx, fresh
+        wake = record(ctx)
+    server.wake(wake)
 
 
 @contextmanager
