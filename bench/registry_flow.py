@@ -194,9 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.output:
         args.output.mkdir(parents=True, exist_ok=True)
-        (args.output / f"{result['machine']['date'][:10]}-registry-flow-{args.setup}.md").write_text(
-            text, encoding="utf-8"
-        )
+        pace = f"-at-{args.rate:g}-per-s" if args.rate else "-burst"
+        name = f"{result['machine']['date'][:10]}-registry-flow-{args.setup}{pace}.md"
+        (args.output / name).write_text(text, encoding="utf-8")
     return 0
 
 
