@@ -72,6 +72,8 @@ def load(
             progress.advance(task)
     server.close()
     console.print(f"loaded {report.resources} resources from {report.files} files")
+    if report.skipped:
+        console.print(f"skipped {len(report.skipped)} files of no R4 resource type (e.g. {report.skipped[0]})")
     for failure in report.failures:
         console.print(f"[red]failed[/red] {failure}")
     if report.failures:

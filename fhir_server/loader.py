@@ -24,6 +24,7 @@ class LoadReport:
     files: int = 0
     resources: int = 0
     failures: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # files of no R4 resource type (profiles/topics: R5 topics)
 
 
 def json_files(paths: list[Path]) -> list[Path]:
@@ -62,7 +63,13 @@ def _requests(document: Any) -> Iterator[tuple[FhirRequest, int]]:
 
 def load_file(server: FhirServer, path: Path, report: LoadReport) -> None:
     try:
-        requests = list(_requests(read_json(path)))
+        document = read_json(path)
+        kind = document.get("resourceType") if isinstance(document, dict) else None
+        if isinstance(kind, str) and kind != "Bundle" and kind not in server.resource_types:
+            # the subscription topics (R5 SubscriptionTopic) in profiles/topics: read by the server, not stored
+            report.skipped.append(f"{path}: {kind} is not an R4 resource type")
+            return
+        requests = list(_requests(document))
     except (ValueError, OSError) as exc:
         report.failures.append(f"{path}: {exc}")
         return

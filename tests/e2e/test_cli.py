@@ -140,3 +140,15 @@ def test_a_token_for_a_unit_named_by_its_resh_id(tmp_path, monkeypatch):
     assert pyjwt.decode(made.stdout.strip(), options={"verify_signature": False})[ORGNR_CHILD] == orgnr
     unknown = _ryggrad(tmp_path, "token", "--role", "clinician", "--resh", "1")
     assert unknown.returncode == 2 and "RESH" in unknown.stdout + unknown.stderr
+
+
+def test_make_run_loads_the_whole_conformance_package(tmp_path):
+    """`make run` loads profiles/ whole: every R4 resource in it, and the subscription topics (R5 definitions the
+    server reads from profiles/topics) skipped, not failed."""
+    data = tmp_path / "data"
+    assert _ryggrad(data, "migrate").returncode == 0
+    profiles = Path(__file__).resolve().parents[2] / "profiles"
+    result = _ryggrad(data, "load", str(profiles))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "skipped 5 files of no R4 resource type" in result.stderr
+    assert _count(data, "PlanDefinition") == 2 and _count(data, "Questionnaire") == 7
