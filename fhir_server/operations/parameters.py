@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fhir_server.errors import bad_request
+from fhir_server.errors import FhirError, Issue, bad_request
 
 _PRIMITIVE_KEYS = {
     "uri": "valueUri",
@@ -27,6 +27,14 @@ class ParameterDef:
     min: int
     max: str
     type: str | None
+
+
+def operation_definition(definitions: Any, url: str) -> dict[str, Any]:
+    """The OperationDefinition an operation is declared by (the core package's, or ``profiles/``)."""
+    found = definitions.resource("OperationDefinition", url)
+    if found is None:  # pragma: no cover - the core package and profiles/ always have theirs
+        raise FhirError(500, [Issue("exception", f"The OperationDefinition {url} is not loaded")])
+    return found
 
 
 def input_parameters(definition: dict[str, Any]) -> list[ParameterDef]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import dataclasses
 
 from fhir_server.errors import bad_request
-from fhir_server.operations.parameters import parse
-from fhir_server.operations.subscription_status import definition, subscription_and_state
+from fhir_server.operations.parameters import operation_definition, parse
+from fhir_server.operations.subscription_status import subscription_and_state
 from fhir_server.rest.context import Context
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.subscriptions.delivery import read_events
@@ -31,7 +31,7 @@ def _number(values: dict, name: str) -> int | None:
 
 
 def events(ctx: Context, req: FhirRequest, resource_type: str, resource_id: str) -> FhirResponse:
-    values = parse(definition(ctx, DEFINITION), req.body, req.query)
+    values = parse(operation_definition(ctx.server.definitions, DEFINITION), req.body, req.query)
     spec, state = subscription_and_state(ctx, resource_id)
     since = _number(values, "eventsSinceNumber") or 1
     until = _number(values, "eventsUntilNumber")

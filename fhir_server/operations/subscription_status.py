@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from fhir_server.errors import FhirError, Issue, not_found
-from fhir_server.operations.parameters import parse
+from fhir_server.errors import not_found
+from fhir_server.operations.parameters import operation_definition, parse
 from fhir_server.rest.bundles import bundle
 from fhir_server.rest.context import Context
 from fhir_server.rest.messages import FhirRequest, FhirResponse
@@ -15,13 +15,6 @@ from fhir_server.subscriptions.notifications import status_parameters
 from fhir_server.subscriptions.spec import SubscriptionSpec
 
 DEFINITION = "https://ryggrad.no/fhir/OperationDefinition/subscription-status"
-
-
-def definition(ctx: Context, url: str) -> dict:
-    found = ctx.server.definitions.resource("OperationDefinition", url)
-    if found is None:  # pragma: no cover - profiles/ always has it
-        raise FhirError(500, [Issue("exception", f"The OperationDefinition {url} is not loaded")])
-    return found
 
 
 def subscription_and_state(ctx: Context, resource_id: str) -> tuple[SubscriptionSpec, object]:
@@ -33,7 +26,7 @@ def subscription_and_state(ctx: Context, resource_id: str) -> tuple[Subscription
 
 
 def status(ctx: Context, req: FhirRequest, resource_type: str, resource_id: str) -> FhirResponse:
-    parse(definition(ctx, DEFINITION), req.body, req.query)
+    parse(operation_definition(ctx.server.definitions, DEFINITION), req.body, req.query)
     spec, state = subscription_and_state(ctx, resource_id)
     error = state.last_error if state.status == "error" or state.attempts else None  # type: ignore[attr-defined]
     parameters = status_parameters(

@@ -7,8 +7,7 @@ import copy
 
 from fhir_server.auth.roles import role_allows
 from fhir_server.errors import FhirError, Issue, not_found
-from fhir_server.operations.parameters import parse
-from fhir_server.operations.subscription_status import definition
+from fhir_server.operations.parameters import operation_definition, parse
 from fhir_server.rest.context import Context
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.resources import update_resource, write_with_retries
@@ -19,7 +18,7 @@ WAITING = frozenset({"draft", "requested", "received", "accepted"})
 
 
 def dispatch_now(ctx: Context, req: FhirRequest, resource_type: str, resource_id: str) -> FhirResponse:
-    parse(definition(ctx, DEFINITION), req.body, req.query)
+    parse(operation_definition(ctx.server.definitions, DEFINITION), req.body, req.query)
     principal = ctx.principal
     if principal is not None and not (
         principal.permissions.allows("Task", "u") and role_allows(principal.role, "Task", "u")

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fhir_server.errors import FhirError, Issue, bad_request, not_found, operation_outcome
-from fhir_server.operations.parameters import parse
+from fhir_server.errors import Issue, bad_request, not_found, operation_outcome
+from fhir_server.operations.parameters import operation_definition, parse
 from fhir_server.rest.context import Context
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.resources import content_issues, is_locked_form
@@ -27,9 +27,7 @@ def _one(values: dict[str, list[Any]], name: str) -> Any:
 
 
 def validate(ctx: Context, req: FhirRequest, resource_type: str, resource_id: str | None = None) -> FhirResponse:
-    definition = ctx.server.definitions.resource("OperationDefinition", DEFINITION)
-    if definition is None:  # pragma: no cover - the core package always has it
-        raise FhirError(500, [Issue("exception", "The $validate OperationDefinition is not loaded")])
+    definition = operation_definition(ctx.server.definitions, DEFINITION)
     values = parse(definition, req.body, req.query, resource_body_param="resource")
     mode = _one(values, "mode") or ("update" if resource_id else "create")
     if mode not in MODES:

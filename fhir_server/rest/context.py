@@ -51,6 +51,7 @@ class Context:
     #: set by the server's own Subscription status changes (active, error), which are not a client's request
     subscription_status_write: bool = False
     subscription_secrets: dict[str, str] = field(default_factory=dict, init=False)  # id → new signing secret
+    active_subscriptions: list[Any] | None = field(default=None, init=False)  # read once per transaction
 
     def __post_init__(self) -> None:
         if self.now is None:

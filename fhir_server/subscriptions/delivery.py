@@ -243,10 +243,6 @@ def _needs_content(spec: SubscriptionSpec) -> bool:
     return spec.payload_mime is not None
 
 
-def _pending(server: FhirServer, spec: SubscriptionSpec, state: Any) -> list[Event]:
-    return read_events(server, spec, state.delivered_through, None, _batch_size(spec), _needs_content(spec))
-
-
 def _send(server: FhirServer, spec: SubscriptionSpec, state: Any, events: list[Event]) -> None:
     base = server.settings.base_url.rstrip("/")
     if spec.channel == "websocket":
@@ -362,20 +358,17 @@ def due_subscriptions(server: FhirServer, limit: int = 1000) -> list[str]:
     free = or_(s.lease_owner.is_(None), s.lease_until < now)
     with server.db.reading() as conn:
         ids = conn.execute(select(s.id).where(free, _due(now), _pending_work()).limit(limit)).scalars().all()
-        beats = (
-            conn.execute(select(s.id).where(free, s.status == "active", s.delivered_through == s.events_since_start))
-            .scalars()
-            .all()
-        )
+        idle = conn.execute(
+            select(s.id, s.last_sent_at).where(free, s.status == "active", s.delivered_through == s.events_since_start)
+        ).all()
         due_beats = []
-        for sid in beats:
+        for sid, last_sent in idle:
             spec = server.active_subscriptions.spec(conn, sid)
             if spec is None:
                 continue
-            state = conn.execute(select(s.last_sent_at).where(s.id == sid)).scalar()
             if (
                 (spec.heartbeat_s and spec.is_topic and spec.channel == "rest-hook")
-                and (state is None or state + timedelta(seconds=spec.heartbeat_s) <= now)
+                and (last_sent is None or last_sent + timedelta(seconds=spec.heartbeat_s) <= now)
             ) or (spec.end is not None and spec.end <= now):
                 due_beats.append(sid)
     return sorted({*ids, *due_beats})

@@ -59,11 +59,10 @@ def _found(
 
 
 def _active(ctx: Context) -> list[SubscriptionSpec]:
-    cached = getattr(ctx, "_active_subscriptions", None)
-    if cached is None:
-        cached = ctx.server.active_subscriptions.load(ctx.conn)
-        ctx._active_subscriptions = cached  # type: ignore[attr-defined]
-    return cached
+    """The live Subscriptions, read once per transaction."""
+    if ctx.active_subscriptions is None:
+        ctx.active_subscriptions = ctx.server.active_subscriptions.load(ctx.conn)
+    return ctx.active_subscriptions
 
 
 def matches_before_delete(ctx: Context, current: Any) -> frozenset[str]:
@@ -83,7 +82,7 @@ def _fires(ctx: Context, spec: SubscriptionSpec, change: Change) -> bool:
     if not ownership_of(spec).sees(version.resource_type, content):
         return False
     if spec.topic is None:
-        return change.action != "delete" or version.content is None
+        return True  # criteria-based: the search decides
     topic = ctx.server.topics.get(spec.topic)
     return topic is not None and topic.fires(version.resource_type, change.action, change.previous, version.content)
 
@@ -102,7 +101,7 @@ def record(ctx: Context) -> list[str]:
     for change in changes:
         by_type[change.version.resource_type].append(change)
     order = {id(change): i for i, change in enumerate(changes)}
-    rows = []
+    matches: list[tuple[int, str, Change, SubscriptionSpec]] = []
     for spec in specs:
         for resource_type, typed in by_type.items():
             searches = _searches_for(ctx, spec, resource_type)
@@ -116,13 +115,11 @@ def record(ctx: Context) -> list[str]:
             for change in candidates:
                 matched = spec.id in (change.matched or ()) if change.action == "delete" else change.version.id in found
                 if matched:
-                    rows.append({"_order": (order[id(change)], spec.id), **_row(spec, change)})
-    if rows:
-        rows.sort(key=lambda r: r["_order"])
-        for row in rows:
-            del row["_order"]
-        ctx.conn.execute(insert(subscription_event), rows)
-    return sorted({*wake, *(r["subscription_id"] for r in rows)})
+                    matches.append((order[id(change)], spec.id, change, spec))
+    matches.sort(key=lambda m: m[:2])  # commit order within the transaction: the changes' order
+    if matches:
+        ctx.conn.execute(insert(subscription_event), [_row(spec, change) for _, _, change, spec in matches])
+    return sorted({*wake, *(spec.id for *_, spec in matches)})
 
 
 def _row(spec: SubscriptionSpec, change: Change) -> dict[str, Any]:

@@ -10,13 +10,12 @@ from typing import Any
 
 from fhir_server.rest.context import Context
 from fhir_server.rest.versioning import instant
-from fhir_server.search.dates import as_naive_utc
 from fhir_server.storage.store import IdTaken, VersionConflict
 from fhir_server.subscriptions.outbox import record
 from workers.registry.definitions import TIMEPOINT_SYSTEM
-from workers.registry.followups import EPISODE_EXTENSION, FollowUps
+from workers.registry.followups import FollowUps
 from workers.registry.forms import REMINDER_AT
-from workers.registry.records import find, update
+from workers.registry.records import episode_ids, find, first_extension_value, parse_instant, update
 
 BATCH = 500
 
@@ -31,8 +30,7 @@ def activate_due(server: Any, now: datetime | None = None) -> list[str]:
             params = [("status", "requested"), ("available", f"le{instant(now)}"), ("code", f"{TIMEPOINT_SYSTEM}|")]
             due = find(ctx, "Task", params, limit=BATCH)
             episodes: set[str] = set()
-            follow_ups = FollowUps(ctx)
-            follow_ups.now = now
+            follow_ups = FollowUps(ctx, now)
             for task in due:
                 excluded = follow_ups.excluded_now(task)
                 if excluded is not None:  # P4/R4 recorded since it was scheduled: recorded as excluded, not sent
@@ -45,37 +43,13 @@ def activate_due(server: Any, now: datetime | None = None) -> list[str]:
                 except (VersionConflict, IdTaken):  # changed meanwhile: the next run looks again
                     continue
                 activated.append(task.id)
-                episodes.update(_episode_ids(content))
+                episodes.update(episode_ids(content))
             for episode_id in sorted(episodes):  # a repeating form's next occurrence, once this one has gone
                 follow_ups.ensure(episode_id)
             wake = record(ctx)
         server.wake(wake)
         if len(due) < BATCH:
             return activated
-
-
-def _episode_ids(task: dict[str, Any]) -> list[str]:
-    references = [
-        str((e.get("valueReference") or {}).get("reference") or "")
-        for e in task.get("extension") or []
-        if e.get("url") == EPISODE_EXTENSION
-    ]
-    return [r.split("/", 1)[1] for r in references if r.startswith("EpisodeOfCare/")]
-
-
-def _instant_text(content: dict[str, Any], url: str) -> str | None:
-    for extension in content.get("extension") or []:
-        if extension.get("url") == url and isinstance(extension.get("valueDateTime"), str):
-            return str(extension["valueDateTime"])
-    return None
-
-
-def _before(text: str | None, now: datetime) -> bool:
-    """Whether a FHIR instant ``text`` is at or before ``now`` (naive UTC)."""
-    if not text:
-        return False
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return as_naive_utc(moment) <= now
 
 
 def remind_due(server: Any, now: datetime | None = None) -> list[str]:
@@ -88,7 +62,8 @@ def remind_due(server: Any, now: datetime | None = None) -> list[str]:
         params = [("status", "ready,in-progress"), ("code", f"{TIMEPOINT_SYSTEM}|baseline")]
         for task in find(ctx, "Task", params, limit=10_000):
             content = task.content or {}
-            if content.get("priority") in ("asap", "stat") or not _before(_instant_text(content, REMINDER_AT), now):
+            reminder = parse_instant(first_extension_value(content, REMINDER_AT, "valueDateTime"))
+            if content.get("priority") in ("asap", "stat") or reminder is None or reminder > now:
                 continue
             update(ctx, task, {**copy.deepcopy(content), "priority": "asap"})
             reminded.append(task.id)

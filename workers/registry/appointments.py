@@ -19,15 +19,14 @@ a later move knows how far the appointment went.
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fhir_server.auth.ownership import owners
 from fhir_server.auth.units import unit_by_orgnr
+from fhir_server.norway.identifiers import ORGNR_SYSTEM
 from fhir_server.rest.context import Context
 from fhir_server.rest.versioning import instant
-from fhir_server.search.dates import as_naive_utc
 from fhir_server.storage.store import StoredVersion
 from fhir_server.subscriptions.channels.task import exactly_once_each, subscriber
 from workers.registry.definitions import (
@@ -37,10 +36,19 @@ from workers.registry.definitions import (
     FormAction,
     RegistryDefinition,
 )
-from workers.registry.followups import FollowUps
-from workers.registry.forms import REMINDER_AT, form_task
-from workers.registry.records import create, find, update
+from workers.registry.forms import REMINDER_AT, form_task, open_period
+from workers.registry.records import (
+    RESERVATION,
+    UNSENT,
+    create,
+    find,
+    first_extension_value,
+    parse_instant,
+    reserved_patients,
+    update,
+)
 from workers.registry.registries import registries
+from workers.registry.rules import Rules
 from workers.registry.timing import add, at_hour, calendar_days_between, due_from_date, due_from_instant, local_date
 
 NAME = "ryggrad.registry.appointment"
@@ -54,7 +62,6 @@ LIVE = frozenset({"booked", "arrived", "checked-in", "fulfilled"})
 ATTENDED = frozenset({"arrived", "checked-in", "fulfilled"})
 VISIT_DATE = SD + "visit-date"
 ENDED = frozenset({"cancelled", "noshow", "entered-in-error"})
-NOT_SENT = frozenset({"draft", "requested", "received", "accepted"})
 
 
 @subscriber(NAME, batch=True)
@@ -65,22 +72,6 @@ def on_appointments(server: Any, payloads: list[dict[str, Any]]) -> None:
         workflow = AppointmentWorkflow(ctx)
         for appointment_id in dict.fromkeys(p["id"] for p in fresh):
             workflow.handle(appointment_id)
-
-
-def _parse_instant(text: Any) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return as_naive_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
-        return None
-
-
-def _extension_value(content: dict[str, Any], url: str, key: str) -> Any:
-    for extension in content.get("extension") or []:
-        if isinstance(extension, dict) and extension.get("url") == url:
-            return extension.get(key)
-    return None
 
 
 def _actor(content: dict[str, Any], resource_type: str) -> str | None:
@@ -94,11 +85,8 @@ def _actor(content: dict[str, Any], resource_type: str) -> str | None:
 class AppointmentWorkflow:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        settings = ctx.server.settings
-        self.zone = ZoneInfo(settings.registry_timezone)
-        self.hour = settings.registry_send_hour
-        self.threshold = settings.registry_move_threshold_days
-        self.expiry = timedelta(days=settings.registry_task_expiry_days)
+        self.rules = Rules.of(ctx.server.settings)
+        self.zone, self.hour = self.rules.zone, self.rules.send_hour
         self.now = ctx.server.clock()
         self.registries = registries(ctx.server)
         self._organizations: dict[str, str | None] = {}  # orgnr → Organization id, for this batch
@@ -106,7 +94,7 @@ class AppointmentWorkflow:
 
     # -- what the appointment says ------------------------------------------------------------------------------
     def registry_of(self, appointment: dict[str, Any]) -> RegistryDefinition | None:
-        coding = _extension_value(appointment, POTENTIAL, "valueCoding")
+        coding = first_extension_value(appointment, POTENTIAL, "valueCoding")
         if not isinstance(coding, dict) or coding.get("system") != REGISTRY_SYSTEM:
             return None
         return self.registries.get(str(coding.get("code")))
@@ -124,7 +112,7 @@ class AppointmentWorkflow:
             if reference.startswith("Organization/"):
                 organization = self.ctx.store.current("Organization", reference.split("/", 1)[1])
                 for identifier in (organization.content or {}).get("identifier") or [] if organization else []:
-                    if identifier.get("system") == "urn:oid:2.16.578.1.12.4.1.4.101" and identifier.get("value"):
+                    if identifier.get("system") == ORGNR_SYSTEM and identifier.get("value"):
                         return {str(identifier["value"])}
         return set()
 
@@ -140,7 +128,7 @@ class AppointmentWorkflow:
                 reason = "the appointment was deleted" if appointment is None else f"the appointment is {status}"
                 self.remove(episode, f"{reason} (N12)" if registry else "the appointment is no longer flagged")
             return
-        start = _parse_instant(appointment.get("start"))
+        start = parse_instant(appointment.get("start"))
         if status not in LIVE or start is None or _actor(appointment, "Patient") is None:
             return
         assert current is not None
@@ -157,12 +145,13 @@ class AppointmentWorkflow:
         scheduled_from = self.scheduled_start(task)
         if scheduled_from is None or scheduled_from == start:
             return
-        if task.content and task.content.get("status") in NOT_SENT:  # N9: not sent yet: the new date decides
+        if task.content and task.content.get("status") in UNSENT:  # N9: not sent yet: the new date decides
             self.reschedule(task, current, registry, start)
             return
-        if calendar_days_between(scheduled_from, start, self.zone) <= self.threshold:
+        threshold = self.rules.move_threshold_days
+        if calendar_days_between(scheduled_from, start, self.zone) <= threshold:
             return  # N10: sent, moved a little: the registry keeps what it has
-        self.remove(episode, f"the appointment moved more than {self.threshold} days after the form was sent (N11)")
+        self.remove(episode, f"the appointment moved more than {threshold} days after the form was sent (N11)")
         self.open(current, registry, start)
 
     def live_episode(self, appointment_id: str) -> StoredVersion | None:
@@ -184,7 +173,7 @@ class AppointmentWorkflow:
             if len(parts) == 4 and parts[0] == "Appointment" and parts[2] == "_history" and parts[3].isdigit():
                 version = self.ctx.store.version("Appointment", parts[1], int(parts[3]))
                 if version is not None and version.content is not None:
-                    return _parse_instant(version.content.get("start"))
+                    return parse_instant(version.content.get("start"))
         return None
 
     def reminder_at(self, action: FormAction, start: datetime, due: datetime) -> datetime | None:
@@ -216,7 +205,7 @@ class AppointmentWorkflow:
         patient = _actor(content, "Patient")
         registry_coding = {"system": REGISTRY_SYSTEM, "code": registry.code}
         extensions = [{"url": REGISTRY_EXTENSION, "valueCoding": registry_coding}]
-        referral = _extension_value(content, REFERRAL_DATE, "valueDate")
+        referral = first_extension_value(content, REFERRAL_DATE, "valueDate")
         if isinstance(referral, str):
             extensions.append({"url": REFERRAL_DATE, "valueDate": referral})
         episode: dict[str, Any] = {
@@ -249,7 +238,7 @@ class AppointmentWorkflow:
     ) -> StoredVersion:
         patient = str(_actor(appointment.content or {}, "Patient"))
         if self._reserved is None:
-            self._reserved = FollowUps(self.ctx).reserved_patients()
+            self._reserved = reserved_patients(self.ctx)
         reserved = patient in self._reserved
         due = self.due(action, start)
         return form_task(
@@ -259,12 +248,12 @@ class AppointmentWorkflow:
             action=action,
             patient=patient,
             due=due,
-            expiry=self.expiry,
+            expiry=self.rules.expiry,
             units=units,
             based_on=f"Appointment/{appointment.id}/_history/{appointment.version_id}",
             reminder_at=self.reminder_at(action, start, due),
             open_until=start,
-            excluded=("reservation", "The patient has opted out of further questionnaires (R4)") if reserved else None,
+            excluded=RESERVATION if reserved else None,
         )
 
     def reschedule(
@@ -276,7 +265,7 @@ class AppointmentWorkflow:
         due = self.due(action, start)
         content = copy.deepcopy(task.content)
         content["basedOn"] = [{"reference": f"Appointment/{appointment.id}/_history/{appointment.version_id}"}]
-        content["restriction"] = {"period": {"start": instant(due), "end": instant(max(due + self.expiry, start))}}
+        content["restriction"] = open_period(due, self.rules.expiry, start)
         content["extension"] = [e for e in content.get("extension") or [] if e.get("url") != REMINDER_AT]
         reminder = self.reminder_at(action, start, due)
         if reminder is not None:

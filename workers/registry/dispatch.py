@@ -24,7 +24,7 @@ from workers.registry.channels.email import EmailChannel
 from workers.registry.channels.helsenorge import HelsenorgeChannel
 from workers.registry.definitions import TIMEPOINT_SYSTEM
 from workers.registry.forms import REMINDER_AT
-from workers.registry.records import create, find
+from workers.registry.records import create, extension_values, find
 
 NAME = "ryggrad.registry.dispatch"
 CHANNEL_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/dispatch-channel"
@@ -70,9 +70,7 @@ def dispatch_task(server: Any, task_id: str) -> dict[str, str]:
             _sent_as(communication.content or {})
             for communication in find(ctx, "Communication", [("based-on", f"Task/{task_id}")])
         }
-    reminding = task.get("priority") in ("asap", "stat") and any(
-        e.get("url") == REMINDER_AT for e in task.get("extension") or []
-    )
+    reminding = task.get("priority") in ("asap", "stat") and bool(extension_values(task, REMINDER_AT, "valueDateTime"))
     dispatch = Dispatch(task, patient, questionnaire, "reminder" if reminding else "form")
     outcome: dict[str, str] = {}
     for channel in channels(server):

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import fhirpathpy
 
@@ -26,18 +25,26 @@ from fhir_server.rest.versioning import instant
 from fhir_server.storage.store import StoredVersion
 from fhir_server.subscriptions.channels.task import exactly_once, exactly_once_each, subscriber
 from workers.registry.definitions import REGISTRY_EXTENSION, Condition, FormAction, Offset, RegistryDefinition
-from workers.registry.forms import EXCLUSION_SYSTEM, FORM_KEY, form_task
-from workers.registry.records import find, update
+from workers.registry.forms import FORM_KEY, excluded_fields, form_task, open_period
+from workers.registry.records import (
+    RESERVATION,
+    UNSENT,
+    episode_ids,
+    extension_values,
+    find,
+    first_extension_value,
+    reserved_patients,
+    update,
+)
 from workers.registry.registries import registries
+from workers.registry.rules import Rules
 from workers.registry.timing import add, at_hour, due_from_date, local_date
 
 EPISODES = "ryggrad.registry.episode"
 PROCEDURES = "ryggrad.registry.procedure"
 SD = "https://ryggrad.no/fhir/StructureDefinition/"
 VISIT_DATE = SD + "visit-date"
-EPISODE_EXTENSION = SD + "episode"
 FOLLOW_UP_EXCLUSION = SD + "follow-up-exclusion"
-UNSENT = frozenset({"draft", "requested", "received", "accepted"})
 _compiled: dict[str, Any] = {}
 
 
@@ -54,11 +61,8 @@ def on_procedure(server: Any, payload: dict[str, Any]) -> None:
     with exactly_once(server, payload) as ctx:
         if ctx is None:
             return
-        content = payload.get("resource") or {}
-        for extension in content.get("extension") or []:
-            reference = str((extension.get("valueReference") or {}).get("reference") or "")
-            if extension.get("url") == EPISODE_EXTENSION and reference.startswith("EpisodeOfCare/"):
-                FollowUps(ctx).ensure(reference.split("/", 1)[1])
+        for episode_id in episode_ids(payload.get("resource") or {}):
+            FollowUps(ctx).ensure(episode_id)
 
 
 def _date(text: Any) -> date | None:
@@ -70,10 +74,6 @@ def _date(text: Any) -> date | None:
         return None
 
 
-def _extension_values(content: dict[str, Any], url: str, key: str) -> list[Any]:
-    return [e.get(key) for e in content.get("extension") or [] if isinstance(e, dict) and e.get("url") == url]
-
-
 @dataclass(frozen=True)
 class Occurrence:
     key: str
@@ -82,29 +82,38 @@ class Occurrence:
 
 
 class FollowUps:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, now: datetime | None = None) -> None:
         self.ctx = ctx
-        settings = ctx.server.settings
-        self.zone = ZoneInfo(settings.registry_timezone)
-        self.hour = settings.registry_send_hour
-        self.expiry = timedelta(days=settings.registry_task_expiry_days)
-        self.now = ctx.server.clock()
+        self.rules = Rules.of(ctx.server.settings)
+        self.zone, self.hour = self.rules.zone, self.rules.send_hour
+        self.now = now or ctx.server.clock()
+        self._reserved: set[str] | None = None  # patients who opted out (R4), read once
+
+    def registry_of(self, episode: dict[str, Any]) -> RegistryDefinition | None:
+        codes = [c.get("code") for c in extension_values(episode, REGISTRY_EXTENSION, "valueCoding") if c]
+        return registries(self.ctx.server).get(str(codes[0])) if codes else None
+
+    @staticmethod
+    def action_of(task: StoredVersion, registry: RegistryDefinition) -> FormAction | None:
+        """The PlanDefinition action a Task is the form of (its ``code.text``)."""
+        action_id = ((task.content or {}).get("code") or {}).get("text")
+        return next((a for a in registry.actions if a.id == action_id), None)
 
     def ensure(self, episode_id: str) -> None:
         episode = self.ctx.store.current("EpisodeOfCare", episode_id)
         if episode is None or episode.deleted or episode.content is None:
             return
         content = episode.content
-        codes = [c.get("code") for c in _extension_values(content, REGISTRY_EXTENSION, "valueCoding") if c]
-        registry = registries(self.ctx.server).get(str(codes[0])) if codes else None
+        registry = self.registry_of(content)
         if registry is None:
             return
         tasks = find(self.ctx, "Task", [("episode", f"EpisodeOfCare/{episode_id}")], limit=1000)
         if content.get("status") == "entered-in-error":
-            self.withdraw(tasks, lambda t: True, "the episode was deleted")
+            self.withdraw(tasks, "the episode was deleted")
             return
         if content.get("status") == "finished":
-            self.withdraw(tasks, lambda t: self._anchor_of(t, registry) == "episode-start", "the episode has ended")
+            in_treatment = [t for t in tasks if (a := self.action_of(t, registry)) and a.anchor == "episode-start"]
+            self.withdraw(in_treatment, "the episode has ended")
         by_key = {key: t for t in tasks for key in self._keys(t)}
         for action in registry.actions:
             if action.kind != "follow-up":
@@ -127,7 +136,7 @@ class FollowUps:
         period = content.get("period") or {}
         base = f"{episode.id}/{action.id}"
         if action.anchor == "visit-date":
-            visit = next((_date(v) for v in _extension_values(content, VISIT_DATE, "valueDate")), None)
+            visit = _date(first_extension_value(content, VISIT_DATE, "valueDate"))
             return [self.occurrence(base, visit, action.offset)] if visit else []
         if action.anchor == "procedure-date":
             found = []
@@ -170,9 +179,11 @@ class FollowUps:
         if patient_ref.startswith("Patient/"):
             found = self.ctx.store.current("Patient", patient_ref.split("/", 1)[1])
             patient = found.content if found is not None and not found.deleted else None
-        if self.reserved(patient_ref):
-            return "reservation", "The patient has opted out of further questionnaires (R4)"
-        exclusions = [c.get("code") for c in _extension_values(content, FOLLOW_UP_EXCLUSION, "valueCoding") if c]
+        if self._reserved is None:
+            self._reserved = reserved_patients(self.ctx)
+        if patient_ref in self._reserved:
+            return RESERVATION
+        exclusions = [c.get("code") for c in extension_values(content, FOLLOW_UP_EXCLUSION, "valueCoding") if c]
         environment = {
             "age": self.age(patient, local_date(due, self.zone)),
             "exclusions": [str(c) for c in exclusions if c],
@@ -200,23 +211,6 @@ class FollowUps:
             return None
         return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
-    def reserved_patients(self) -> set[str]:
-        """Every patient with an active reservation (R4): few, read at once for a batch of appointments."""
-        consents = find(
-            self.ctx, "Consent", [("category", f"{EXCLUSION_SYSTEM}|reservation"), ("status", "active")], limit=100_000
-        )
-        return {str(((c.content or {}).get("patient") or {}).get("reference") or "") for c in consents}
-
-    def reserved(self, patient_ref: str) -> bool:
-        if not patient_ref:
-            return False
-        consents = find(
-            self.ctx,
-            "Consent",
-            [("patient", patient_ref), ("category", f"{EXCLUSION_SYSTEM}|reservation"), ("status", "active")],
-        )
-        return bool(consents)
-
     # -- writes -----------------------------------------------------------------------------------------------------
     def create(
         self, episode: StoredVersion, registry: RegistryDefinition, action: FormAction, occurrence: Occurrence
@@ -230,7 +224,7 @@ class FollowUps:
             action=action,
             patient=patient,
             due=occurrence.due,
-            expiry=self.expiry,
+            expiry=self.rules.expiry,
             units=owners(content),
             key=occurrence.key,
             excluded=self.exclusion(episode, action, occurrence.due),
@@ -241,48 +235,28 @@ class FollowUps:
         if period.get("start") == instant(occurrence.due) or str(period.get("start") or "") <= instant(self.now):
             return  # unchanged, or its time has come and the scheduler is about to send it
         content = copy.deepcopy(task.content or {})
-        content["restriction"] = {
-            "period": {"start": instant(occurrence.due), "end": instant(occurrence.due + self.expiry)}
-        }
+        content["restriction"] = open_period(occurrence.due, self.rules.expiry)
         update(self.ctx, task, content)
 
     def exclude(self, task: StoredVersion, excluded: tuple[str, str]) -> None:
-        code, text = excluded
-        content = copy.deepcopy(task.content or {})
-        content["status"] = "cancelled"
-        content["statusReason"] = {"coding": [{"system": EXCLUSION_SYSTEM, "code": code}], "text": text}
-        content["businessStatus"] = {"text": "excluded"}
-        update(self.ctx, task, content)
+        update(self.ctx, task, {**copy.deepcopy(task.content or {}), **excluded_fields(*excluded)})
 
     def excluded_now(self, task: StoredVersion) -> tuple[str, str] | None:
         """Whether a form about to be sent has become excluded (the patient opted out, an exclusion was recorded,
         the patient is under 18 on its day): the scheduler asks before sending."""
-        content = task.content or {}
-        episode_ref = next(
-            (
-                str((e.get("valueReference") or {}).get("reference") or "")
-                for e in content.get("extension") or []
-                if e.get("url") == EPISODE_EXTENSION
-            ),
-            "",
-        )
-        if not episode_ref.startswith("EpisodeOfCare/"):
-            return None
-        episode = self.ctx.store.current("EpisodeOfCare", episode_ref.split("/", 1)[1])
-        if episode is None or episode.content is None:
-            return None
-        codes = [c.get("code") for c in _extension_values(episode.content, REGISTRY_EXTENSION, "valueCoding") if c]
-        registry = registries(self.ctx.server).get(str(codes[0])) if codes else None
-        action_id = (content.get("code") or {}).get("text")
-        action = next((a for a in registry.actions if a.id == action_id), None) if registry else None
-        if action is None:
-            return None
-        return self.exclusion(episode, action, self.now)
+        for episode_id in episode_ids(task.content or {}):
+            episode = self.ctx.store.current("EpisodeOfCare", episode_id)
+            registry = self.registry_of(episode.content) if episode is not None and episode.content else None
+            action = self.action_of(task, registry) if registry else None
+            if episode is not None and action is not None:
+                return self.exclusion(episode, action, self.now)
+        return None
 
-    def withdraw(self, tasks: list[StoredVersion], which: Any, reason: str) -> None:
+    def withdraw(self, tasks: list[StoredVersion], reason: str) -> None:
+        """Cancel the forms among ``tasks`` not yet sent."""
         for task in tasks:
             content = task.content or {}
-            if content.get("status") in UNSENT and which(task):
+            if content.get("status") in UNSENT:
                 withdrawn = copy.deepcopy(content)
                 withdrawn["status"] = "cancelled"
                 withdrawn["statusReason"] = {"text": reason}
@@ -292,9 +266,3 @@ class FollowUps:
     @staticmethod
     def _keys(task: StoredVersion) -> list[str]:
         return [i["value"] for i in (task.content or {}).get("identifier") or [] if i.get("system") == FORM_KEY]
-
-    @staticmethod
-    def _anchor_of(task: StoredVersion, registry: RegistryDefinition) -> str | None:
-        action_id = ((task.content or {}).get("code") or {}).get("text")
-        action = next((a for a in registry.actions if a.id == action_id), None)
-        return action.anchor if action else None

@@ -11,16 +11,19 @@ from fhir_server.rest.context import Context
 from fhir_server.rest.versioning import instant
 from fhir_server.storage.store import StoredVersion
 from workers.registry.definitions import REGISTRY_EXTENSION, REGISTRY_SYSTEM, TIMEPOINT_SYSTEM, FormAction
-from workers.registry.records import create, new_guid
+from workers.registry.records import EPISODE, EXCLUSION_SYSTEM, create, new_guid
 
 SD = "https://ryggrad.no/fhir/StructureDefinition/"
-EPISODE = SD + "episode"
 TASK_PROFILE = SD + "prom-task"
 SERVICE_AREA = {"system": "urn:oid:2.16.578.1.12.4.1.1.7618", "code": "3"}  # tjenesteområde
 GUID_SYSTEM = "urn:ietf:rfc:3986"
 FORM_KEY = "https://ryggrad.no/fhir/sid/registry-form"  # <episode>/<action>[/<anchor>][/<n>]: one Task per key
-EXCLUSION_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/registry-exclusion"
 REMINDER_AT = SD + "reminder-at"
+
+
+def open_period(due: datetime, expiry: timedelta, open_until: datetime | None = None) -> dict[str, Any]:
+    """A form's ``Task.restriction``: sent at ``due``, open for ``expiry`` and at least until ``open_until``."""
+    return {"period": {"start": instant(due), "end": instant(max(due + expiry, open_until or due))}}
 
 
 def form_task(
@@ -62,15 +65,21 @@ def form_task(
         "for": {"reference": patient},
         "owner": {"reference": patient},
         "authoredOn": instant(ctx.server.clock()),
-        "restriction": {"period": {"start": instant(due), "end": instant(max(due + expiry, open_until or due))}},
+        "restriction": open_period(due, expiry, open_until),
     }
     if based_on:
         task["basedOn"] = [{"reference": based_on}]
     if reminder_at is not None:
         task["extension"].append({"url": REMINDER_AT, "valueDateTime": instant(reminder_at)})
     if excluded is not None:
-        code, text = excluded
-        task["status"] = "cancelled"
-        task["statusReason"] = {"coding": [{"system": EXCLUSION_SYSTEM, "code": code}], "text": text}
-        task["businessStatus"] = {"text": "excluded"}
+        task.update(excluded_fields(*excluded))
     return create(ctx, "Task", task, units)
+
+
+def excluded_fields(code: str, text: str) -> dict[str, Any]:
+    """A form recorded as due but not sent, and why (response rates leave it out)."""
+    return {
+        "status": "cancelled",
+        "statusReason": {"coding": [{"system": EXCLUSION_SYSTEM, "code": code}], "text": text},
+        "businessStatus": {"text": "excluded"},
+    }

@@ -4,6 +4,7 @@ versions through the same write path as any request (so they are validated, inde
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -11,8 +12,16 @@ from sqlalchemy import select
 from fhir_server.auth.ownership import owners, with_owners
 from fhir_server.rest.context import Context
 from fhir_server.rest.resources import create_resource, update_resource
+from fhir_server.search.dates import as_naive_utc
 from fhir_server.storage.schema import resource
 from fhir_server.storage.store import CURRENT_COLUMNS, StoredVersion, current_version
+
+EPISODE = "https://ryggrad.no/fhir/StructureDefinition/episode"
+EXCLUSION_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/registry-exclusion"
+#: Why a form is not sent to a patient who opted out (R4).
+RESERVATION = ("reservation", "The patient has opted out of further questionnaires (R4)")
+#: Task statuses of a form not yet sent to the patient.
+UNSENT = frozenset({"draft", "requested", "received", "accepted"})
 
 
 def find(ctx: Context, resource_type: str, params: list[tuple[str, str]], limit: int = 100) -> list[StoredVersion]:
@@ -35,3 +44,45 @@ def update(ctx: Context, current: StoredVersion, content: dict[str, Any]) -> Sto
 
 def new_guid() -> str:
     return f"urn:uuid:{uuid.uuid4()}"
+
+
+def extension_values(content: dict[str, Any], url: str, key: str) -> list[Any]:
+    """The ``key`` values (``valueCoding``, ``valueDate`` …) of ``content``'s extensions with ``url``."""
+    return [e.get(key) for e in content.get("extension") or [] if isinstance(e, dict) and e.get("url") == url]
+
+
+def first_extension_value(content: dict[str, Any], url: str, key: str) -> Any:
+    return next(iter(extension_values(content, url, key)), None)
+
+
+def referenced_ids(references: list[Any], resource_type: str) -> list[str]:
+    """The ids of ``resource_type`` that Reference objects point at (``EpisodeOfCare/123`` → ``123``)."""
+    found = []
+    for reference in references:
+        text = str((reference or {}).get("reference") or "") if isinstance(reference, dict) else ""
+        if text.startswith(f"{resource_type}/"):
+            found.append(text.split("/")[1])
+    return found
+
+
+def episode_ids(content: dict[str, Any]) -> list[str]:
+    """The episodes a Task, response or procedure belongs to (its ``episode`` extension)."""
+    return referenced_ids(extension_values(content, EPISODE, "valueReference"), "EpisodeOfCare")
+
+
+def reserved_patients(ctx: Context) -> set[str]:
+    """Every patient with an active reservation (R4: opted out of questionnaires) — few, read at once."""
+    consents = find(
+        ctx, "Consent", [("category", f"{EXCLUSION_SYSTEM}|reservation"), ("status", "active")], limit=100_000
+    )
+    return {str(((c.content or {}).get("patient") or {}).get("reference") or "") for c in consents}
+
+
+def parse_instant(text: Any) -> datetime | None:
+    """A FHIR dateTime/instant as naive UTC (None when absent or not one)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return as_naive_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        return None

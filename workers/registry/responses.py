@@ -15,7 +15,7 @@ from typing import Any
 from fhir_server.rest.context import Context
 from fhir_server.rest.versioning import instant
 from fhir_server.subscriptions.channels.task import exactly_once, subscriber
-from workers.registry.records import update
+from workers.registry.records import first_extension_value, referenced_ids, update
 
 NAME = "ryggrad.registry.response"
 STARTED = "https://ryggrad.no/fhir/StructureDefinition/started"
@@ -30,9 +30,9 @@ def on_completed_response(server: Any, payload: dict[str, Any]) -> None:
 
 
 def _started(ctx: Context, response_id: str, response: dict[str, Any]) -> str | None:
-    for extension in response.get("extension") or []:
-        if extension.get("url") == STARTED and isinstance(extension.get("valueDateTime"), str):
-            return str(extension["valueDateTime"])
+    started = first_extension_value(response, STARTED, "valueDateTime")
+    if isinstance(started, str):
+        return started
     first = ctx.store.version("QuestionnaireResponse", response_id, 1)
     return instant(first.last_updated) if first is not None else None
 
@@ -47,11 +47,8 @@ def complete_tasks(ctx: Context, response_id: str) -> list[str]:
     submitted = response.get("authored") or instant(current.last_updated)
     started = _started(ctx, response_id, response)
     completed = []
-    for based_on in response.get("basedOn") or []:
-        reference = str((based_on or {}).get("reference") or "")
-        if not reference.startswith("Task/"):
-            continue
-        task = ctx.store.current("Task", reference.split("/")[1])
+    for task_id in referenced_ids(response.get("basedOn") or [], "Task"):
+        task = ctx.store.current("Task", task_id)
         if task is None or task.deleted or (task.content or {}).get("status") not in OPEN:
             continue
         content = copy.deepcopy(task.content or {})

@@ -87,22 +87,6 @@ def exactly_once_each(
 
 @contextmanager
 def exactly_once(server: FhirServer, payload: dict[str, Any]) -> Iterator[Context | None]:
-    """A write transaction for handling ``payload``'s event, or None when it was handled before. Whatever the
-    subscriber writes through the Context commits with the handled record (and wakes its own subscribers)."""
-    from fhir_server.subscriptions.outbox import record
-
-    with server.db.writing() as conn:
-        try:
-            with conn.begin_nested():
-                conn.execute(
-                    insert(handled_event).values(
-                        subscription_id=payload["subscription"], event_id=payload["event_id"], handled=utc_now()
-                    )
-                )
-        except IntegrityError:
-            yield None
-            return
-        ctx = Context(server, conn)
-        yield ctx
-        wake = record(ctx)
-    server.wake(wake)
+    """``exactly_once_each`` for one event: its Context, or None when it was handled before."""
+    with exactly_once_each(server, [payload]) as (ctx, fresh):
+        yield ctx if fresh else None
