@@ -10,7 +10,9 @@ from fhir_server.audit.events import audit_event, touched
 from fhir_server.audit.trail import AuditTrail
 from fhir_server.auth.authenticate import Authenticator
 from fhir_server.auth.dev_issuer import DevIssuer
+from fhir_server.auth.one_time_codes import OneTimeCodes, tablet_principal
 from fhir_server.auth.ownership import Ownership, refuse_label_searches
+from fhir_server.auth.principal import Principal
 from fhir_server.auth.replay import replay_cache
 from fhir_server.auth.tokens import TokenVerifier
 from fhir_server.clock import Clock
@@ -92,7 +94,25 @@ class FhirServer:
         """Access tokens (and DPoP proofs) → the caller; built when the HTTP app starts, so a bad configuration
         stops it there."""
         verifier = TokenVerifier(self.settings, self.dev_issuer)
-        return Authenticator(self.settings, verifier, replay_cache(self.db))
+        return Authenticator(self.settings, verifier, replay_cache(self.db), self._tablet_session)
+
+    @cached_property
+    def one_time_codes(self) -> OneTimeCodes:
+        """Codes that open one form on a clinic tablet (N8)."""
+        settings = self.settings
+        key = server_key(settings, "one-time-codes")
+        return OneTimeCodes(key, settings.registry_code_lifetime_s, settings.registry_code_session_s)
+
+    def _tablet_session(self, token: str) -> Principal | None:
+        with self.db.reading() as conn:
+            grant = self.one_time_codes.session(conn, token, self.clock())
+        return tablet_principal(grant) if grant is not None else None
+
+    @cached_property
+    def code_attempts(self) -> tuple[RateLimiter, RateLimiter]:
+        """One-time code redemptions: (per address, from all addresses together)."""
+        per_minute = self.settings.registry_code_attempts_per_minute
+        return RateLimiter(per_minute, burst=per_minute), RateLimiter(30 * per_minute, burst=30 * per_minute)
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:

@@ -156,6 +156,18 @@ class Settings(BaseSettings):
     registry_portal_url: str = Field(
         default="http://127.0.0.1:8080/portal", description="The patient portal, linked from e-mails."
     )
+    registry_code_lifetime_s: int = Field(
+        default=3600,
+        description="How long a one-time code for a clinic tablet (N8, Task/$issue-code) can be redeemed.",
+    )
+    registry_code_session_s: int = Field(
+        default=3600, description="How long the tablet may work on the form after the code is redeemed."
+    )
+    registry_code_attempts_per_minute: int = Field(
+        default=10,
+        description="One-time code redemptions per minute per address (and 30 times that from all addresses "
+        "together); beyond it, 429.",
+    )
     registry_smtp_host: str | None = Field(default=None, description="SMTP server for e-mails; unset: e-mail is off.")
     registry_smtp_port: int = Field(default=587, description="SMTP port.")
     registry_smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP connection with STARTTLS.")

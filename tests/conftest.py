@@ -99,7 +99,14 @@ def server(backend: str, definitions: Definitions, tmp_path_factory: pytest.Temp
     cleanups: list = []
     url = make_database_url(backend, tmp, cleanups)
     # no rate limit: the suite sends thousands of requests a minute as one client (tests/auth covers the limit)
-    settings = Settings(data_dir=tmp, database_url=url, base_url=BASE_URL, auth="dev", rate_limit_per_minute=0)
+    settings = Settings(
+        data_dir=tmp,
+        database_url=url,
+        base_url=BASE_URL,
+        auth="dev",
+        rate_limit_per_minute=0,
+        registry_code_attempts_per_minute=0,  # tests/registry/test_on_site_codes.py covers that limit
+    )
     db = Database(url)
     upgrade(db, base_url=BASE_URL)
     srv = FhirServer(settings, db=db, definitions=definitions)

@@ -3,19 +3,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fhir_server.auth.dpop import verify_proof
+from fhir_server.auth.one_time_codes import SESSION_PREFIX
 from fhir_server.auth.principal import Principal, UnknownRole, principal_from_claims
 from fhir_server.auth.replay import ReplayCache
 from fhir_server.auth.tokens import ALGORITHMS, InvalidToken, TokenVerifier
 from fhir_server.errors import FhirError, Issue
 from fhir_server.settings import Settings
 
+#: A clinic tablet's session token → the caller it stands for (None: unknown or ended).
+TabletSessions = Callable[[str], Principal | None]
+
 
 class Authenticator:
-    def __init__(self, settings: Settings, verifier: TokenVerifier, replay: ReplayCache) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        verifier: TokenVerifier,
+        replay: ReplayCache,
+        tablet_sessions: TabletSessions | None = None,
+    ) -> None:
         self.settings = settings
         self.verifier = verifier
         self.replay = replay
+        self.tablet_sessions = tablet_sessions
         self.accept_bearer = settings.auth == "dev" or settings.auth_accept_bearer
         self.public_base = settings.base_url.rstrip("/")
 
@@ -44,6 +57,8 @@ class Authenticator:
             raise self.unauthorized("an access token is required", error=None)
         if scheme not in ("dpop", "bearer"):
             raise self.unauthorized(f"the {scheme!r} authorization scheme is not accepted")
+        if token.startswith(SESSION_PREFIX):
+            return self._tablet(scheme, token)
         try:
             claims = self.verifier.verify(token)
             bound = (claims.get("cnf") or {}).get("jkt") if isinstance(claims.get("cnf"), dict) else None
@@ -73,3 +88,10 @@ class Authenticator:
             return principal_from_claims(claims, self.settings.auth_role_claim)
         except UnknownRole as exc:
             raise FhirError(403, [Issue("forbidden", f"Access denied: {exc}")]) from exc
+
+    def _tablet(self, scheme: str, token: str) -> Principal:
+        """A session opened with a one-time code on a clinic tablet (a bearer token; it opens one Task)."""
+        found = self.tablet_sessions(token) if scheme == "bearer" and self.tablet_sessions else None
+        if found is None:
+            raise self.unauthorized("the tablet session is unknown or has ended")
+        return found

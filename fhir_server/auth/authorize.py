@@ -26,10 +26,16 @@ _OPERATION = {
 def required(req: FhirRequest) -> list[tuple[str, str]]:
     """(resource type or ``*``, operation) pairs the request needs; none for ``metadata`` and Bundles (each entry
     is checked as it runs)."""
+    from fhir_server.operations import registry as operations  # operations call the router, which calls this
     from fhir_server.rest.router import interaction  # the router names interactions; it also calls this module
 
     code, args = interaction(req if req.method != "HEAD" else FhirRequest("GET", req.path, req.query))
+    if code == "operation-system":
+        return []
     operation = _OPERATION.get(code)
+    if code in ("operation-type", "operation-instance"):
+        found = operations.find(tuple(p for p in req.path.strip("/").split("/") if p))
+        operation = (found[0].permission if found else None) or operation
     if operation is None:
         return []
     if code == "search-system":

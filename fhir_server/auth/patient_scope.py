@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 
 from fhir_server.errors import FhirError, Issue, not_found
 from fhir_server.norway.identifiers import DNR_SYSTEM, FNR_SYSTEM
@@ -27,6 +27,9 @@ OWN: dict[str, tuple[str, ...]] = {
 }
 #: Readable by every patient.
 SHARED = frozenset({"Questionnaire"})
+#: What a clinic tablet's session (a one-time code, N8) opens besides its one Task: the responses to that Task
+#: (found by ``based-on``) and the patient's consent.
+TABLET = {"QuestionnaireResponse": "based-on", "Consent": None}
 
 
 def _denied(what: str) -> FhirError:
@@ -45,10 +48,13 @@ def own_patient_ids(conn: Any, pid: str | None) -> list[str]:
     return [row.id for row in conn.execute(query.where(~resource.c.deleted))]
 
 
-def condition(resource_type: str, patient_ids: list[str]) -> ColumnElement[bool] | None:
-    """The rows of ``resource_type`` that are the patient's (None: all, for shared types)."""
+def condition(resource_type: str, patient_ids: list[str], task: str | None = None) -> ColumnElement[bool] | None:
+    """The rows of ``resource_type`` that are the patient's (None: all, for shared types); ``task``: a tablet
+    session's one Task, to which its rows are narrowed further."""
     if resource_type in SHARED:
         return None
+    if task is not None:
+        return _tablet_condition(resource_type, patient_ids, task)
     params = OWN.get(resource_type)
     if params is None:
         raise _denied(f"cannot see {resource_type} resources")
@@ -70,6 +76,31 @@ def condition(resource_type: str, patient_ids: list[str]) -> ColumnElement[bool]
     return or_(*clauses)
 
 
+def _tablet_condition(resource_type: str, patient_ids: list[str], task: str) -> ColumnElement[bool]:
+    if resource_type == "Task":
+        return resource.c.id == task
+    if resource_type not in TABLET:
+        raise _denied(f"on a clinic tablet see the one form they were given, not {resource_type} resources")
+    own = condition(resource_type, patient_ids)
+    assert own is not None
+    via = TABLET[resource_type]
+    if via is None:
+        return own
+    ref = search_reference.c
+    answering = select(ref.rid).where(
+        ref.resource_type == resource_type, ref.param == via, ref.target_type == "Task", ref.target_id == task
+    )
+    return and_(own, resource.c.rid.in_(answering))
+
+
+def check_task_open(store: Any, task: str) -> None:
+    """A tablet writes only while its form is open (a form sent or cancelled meanwhile is closed: 409)."""
+    current = store.current("Task", task)
+    status = current.content.get("status") if current is not None and current.content else None
+    if status not in ("ready", "in-progress"):
+        raise FhirError(409, [Issue("business-rule", "The form is closed: it has been sent or withdrawn")])
+
+
 def check_request(code: str, args: tuple[str, ...], req: FhirRequest) -> None:
     """Interactions a patient never makes (``code``, ``args``: the request's interaction and path arguments)."""
     if code in ("search-system", "history-system", "history-type", "batch"):
@@ -82,11 +113,19 @@ def check_request(code: str, args: tuple[str, ...], req: FhirRequest) -> None:
         raise _denied("do not use _include, _revinclude, _has or chains")
 
 
-def check_content(resource_type: str, content: dict[str, Any], rows: Any, patient_ids: list[str]) -> None:
-    """A patient writes only what is theirs: one of the type's owning references points at their Patient."""
+def check_content(
+    resource_type: str, content: dict[str, Any], rows: Any, patient_ids: list[str], task: str | None = None
+) -> None:
+    """A patient writes only what is theirs: one of the type's owning references points at their Patient (on a
+    tablet, a response must also answer its one Task)."""
     params = OWN.get(resource_type)
-    if params is None:
+    if params is None or (task is not None and resource_type not in TABLET):
         raise _denied(f"cannot write {resource_type} resources")
+    via = TABLET.get(resource_type) if task is not None else None
+    if via is not None and not any(
+        row.param == via and row.target_type == "Task" and row.target_id == task for row in rows.references
+    ):
+        raise _denied(f"on a clinic tablet answer the form they were given (basedOn Task/{task})")
     if "" in params and content.get("id") in patient_ids:
         return
     for row in rows.references:
@@ -95,9 +134,11 @@ def check_content(resource_type: str, content: dict[str, Any], rows: Any, patien
     raise _denied(f"write only their own {resource_type} (it must refer to their Patient)")
 
 
-def check_readable(conn: Any, resource_type: str, resource_id: str, patient_ids: list[str]) -> None:
+def check_readable(
+    conn: Any, resource_type: str, resource_id: str, patient_ids: list[str], task: str | None = None
+) -> None:
     """404 unless ``resource_type/resource_id`` is the patient's (or shared): existence never leaks."""
-    restriction = condition(resource_type, patient_ids)
+    restriction = condition(resource_type, patient_ids, task)
     if restriction is None:
         return
     found = conn.execute(

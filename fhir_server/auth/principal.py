@@ -31,6 +31,9 @@ class Principal:
     hpr: str | None = None  # the practitioner's HPR number
     permissions: Permissions = field(default_factory=Permissions)
     token_id: str | None = None  # the token's jti, for the audit trail
+    #: a clinic tablet's session from a one-time code (N8): the one Task it opens, and that Task's patient
+    task: str | None = None
+    patient: str | None = None
 
     def describe(self) -> dict[str, Any]:
         """Who, without personal identifiers (for logs): role, client, organisation, HPR."""

@@ -26,6 +26,7 @@ from fhir_server.http.body import parse_json, read_body
 from fhir_server.http.hardening import SecurityHeaders
 from fhir_server.http.media import FHIR_JSON, FORM, check_acceptable, request_body_type
 from fhir_server.http.websocket import subscription_websocket
+from fhir_server.operations import registry as operations
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.router import route
 from fhir_server.server import FhirServer
@@ -56,15 +57,29 @@ def _is_pretty(request: Request) -> bool:
 
 
 def _throttle(server: FhirServer, key: str) -> None:
-    wait = server.rate_limiter.allow(key)
+    _refuse_beyond(server.rate_limiter.allow(key))
+
+
+def _throttle_code_attempts(server: FhirServer, address: str) -> None:
+    """One-time codes are guessed at no faster than this, from one address or from all of them."""
+    per_address, overall = server.code_attempts
+    _refuse_beyond(per_address.allow(address) or overall.allow("*"))
+
+
+def _refuse_beyond(wait: int) -> None:
     if wait:
         issue = Issue("throttled", f"Too many requests: try again in {wait} s")
         raise FhirError(429, [issue], {"Retry-After": str(wait)})
 
 
 def _is_public(method: str, path: str) -> bool:
-    """Only the CapabilityStatement is served without a token."""
-    return method in ("GET", "HEAD") and path.strip("/") == "metadata"
+    """Served without a token: the CapabilityStatement, and the operations for callers who have none yet."""
+    return (method in ("GET", "HEAD") and path.strip("/") == "metadata") or _public_operation(method, path)
+
+
+def _public_operation(method: str, path: str) -> bool:
+    name = path.strip("/")
+    return method == "POST" and name.startswith("$") and name[1:] in operations.PUBLIC
 
 
 def _authenticate(
@@ -73,6 +88,8 @@ def _authenticate(
     """The caller (None for the public CapabilityStatement); a failed sign-in is audited (nothing of the token
     is kept) and counts against the address's rate."""
     if _is_public(method, path):
+        if _public_operation(method, path):
+            _throttle_code_attempts(server, address)
         return None
     try:
         principal = server.authenticator.authenticate(method, path, headers)

@@ -27,3 +27,9 @@ def page_url(base: str, path: str, params: list[tuple[str, str]]) -> str:
     query = urlencode(params)
     url = f"{base}/{path}" if path else base
     return url + (f"?{query}" if query else "")
+
+
+def matches(found: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The resources a searchset found (its ``match`` entries, not the included ones)."""
+    entries = (found or {}).get("entry") or []
+    return [e["resource"] for e in entries if (e.get("search") or {}).get("mode", "match") == "match"]

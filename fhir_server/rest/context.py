@@ -65,6 +65,8 @@ class Context:
 
     def patient_ids(self) -> list[str]:
         """The caller's own Patient ids (role patient: found by the token's person number)."""
+        if self._patient_ids is None and self.principal is not None and self.principal.patient is not None:
+            self._patient_ids = [self.principal.patient]  # a clinic tablet's session: the patient of its one Task
         if self._patient_ids is None:
             from fhir_server.auth.patient_scope import own_patient_ids
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from fhir_server.auth import patient_scope
 from fhir_server.auth.authorize import authorize
 from fhir_server.errors import FhirError, bad_request, conflict, fhir_error, not_found
-from fhir_server.operations import subscription_events, subscription_status, task_dispatch_now, validate
+from fhir_server.operations import registry as operations
 from fhir_server.rest.context import Context
 from fhir_server.rest.interactions import create, delete, history, patch, read, search, update
 from fhir_server.rest.interactions.capabilities import metadata
@@ -16,11 +16,6 @@ from fhir_server.rest.resources import check_type
 from fhir_server.storage.store import IdTaken, VersionConflict
 
 Handler = Callable[..., FhirResponse]
-#: Operations on one Subscription (the R5 Subscriptions Backport's), by name.
-SUBSCRIPTION_OPERATIONS: dict[str, Handler] = {
-    "$status": subscription_status.status,
-    "$events": subscription_events.events,
-}
 
 
 def _method_not_allowed(method: str, path: str) -> FhirError:
@@ -47,17 +42,12 @@ def route(req: FhirRequest) -> tuple[Handler, tuple[str, ...], str | None]:
     elif n == 1 and parts[0] == "_history":
         table = {("GET", 1): history.history}
         args = ()
-    elif n in (2, 3) and parts[-1] == "$validate":
-        table = {("POST", n): validate.validate, **({("GET", 3): validate.validate} if n == 3 else {})}
-        args = parts[:-1]
-    elif n == 3 and parts[0] == "Subscription" and parts[2] in SUBSCRIPTION_OPERATIONS:
-        table = {("GET", 3): SUBSCRIPTION_OPERATIONS[parts[2]]}
-        args = parts[:2]
-    elif n == 3 and parts[0] == "Task" and parts[2] == "$dispatch-now":
-        table = {("POST", 3): task_dispatch_now.dispatch_now}
-        args = parts[:2]
     elif (n >= 1 and parts[0].startswith("$")) or (n >= 2 and parts[-1].startswith("$")):
-        raise fhir_error(404, "not-supported", f"The operation '{parts[-1]}' is not known to this server")
+        found = operations.find(parts)
+        if found is None:
+            raise fhir_error(404, "not-supported", f"The operation '{parts[-1]}' is not known to this server")
+        operation, args = found
+        table = {(m, n): operation.handler for m in operation.methods}
     elif n == 1:
         table = {
             ("GET", 1): search.search_type,
@@ -119,10 +109,10 @@ _INTERACTIONS: dict[Handler, str] = {
 #: Handlers serving several interactions, told apart by how many path arguments they get.
 _BY_ARITY: dict[Handler, dict[int, str]] = {
     history.history: {0: "history-system", 1: "history-type", 2: "history-instance"},
-    validate.validate: {1: "operation-type", 2: "operation-instance"},
-    subscription_status.status: {2: "operation-instance"},
-    subscription_events.events: {2: "operation-instance"},
-    task_dispatch_now.dispatch_now: {2: "operation-instance"},
+    **{
+        op.handler: {0: "operation-system", 1: "operation-type", 2: "operation-instance"}
+        for op in operations.OPERATIONS
+    },
 }
 
 
@@ -158,12 +148,15 @@ def _patient_checks(ctx: Context, req: FhirRequest, code: str, args: tuple[str, 
     """A patient's request touches only their own data (searches are restricted in ``search.py``)."""
     patient_scope.check_request(code, args, req)
     ids = ctx.patient_ids()
+    task = ctx.principal.task if ctx.principal is not None else None
     reads = ("read", "vread", "history-instance", "operation-instance")
     if code in reads or (code == "update" and ctx.store.current(*args[:2])):
-        patient_scope.check_readable(ctx.conn, args[0], args[1], ids)
+        patient_scope.check_readable(ctx.conn, args[0], args[1], ids, task)
     if code in ("create", "update"):
         body = req.body if isinstance(req.body, dict) else {}
-        patient_scope.check_content(args[0], body, ctx.server.indexer.rows(body), ids)
+        patient_scope.check_content(args[0], body, ctx.server.indexer.rows(body), ids, task)
+        if task is not None:
+            patient_scope.check_task_open(ctx.store, task)
 
 
 _ONE_RESOURCE = frozenset({"read", "vread", "history-instance", "update", "patch", "delete", "operation-instance"})

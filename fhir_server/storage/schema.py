@@ -239,6 +239,20 @@ handled_event = Table(
 )
 
 # The clock's offset (fhir_server/clock.py): one row, zero unless tests or demos moved time forward
+# One-time codes for a clinic tablet (fhir_server/auth/one_time_codes.py): only digests of codes and sessions.
+access_code = Table(
+    "access_code",
+    metadata,
+    Column("digest", String(64), primary_key=True),  # keyed digest of the code
+    Column("task_id", String(64), nullable=False, index=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("issued_at", Float, nullable=False),  # epoch seconds, the server's clock
+    Column("expires_at", Float, nullable=False),
+    Column("redeemed_at", Float),
+    Column("session_digest", String(64), unique=True),  # keyed digest of the session token it was redeemed for
+    Column("session_expires_at", Float),
+)
+
 clock_offset = Table(
     "clock_offset",
     metadata,

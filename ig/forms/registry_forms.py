@@ -40,7 +40,14 @@ SHORT_BASELINE_REASONS = [
 ]
 
 
-def _form(key: str, title: str, items: list[dict[str, Any]], registry: str) -> dict[str, Any]:
+#: Who fills a form in (``useContext`` of type user): the clinician forms are told apart from the patients' by it.
+PATIENT = {"system": "http://snomed.info/sct", "code": "116154003", "display": "Patient"}
+HEALTH_PROFESSIONAL = {"system": "http://snomed.info/sct", "code": "223366009", "display": "Healthcare professional"}
+
+
+def _form(
+    key: str, title: str, items: list[dict[str, Any]], registry: str, user: dict[str, str] = PATIENT
+) -> dict[str, Any]:
     return {
         "resourceType": "Questionnaire",
         "id": key,
@@ -71,7 +78,11 @@ def _form(key: str, title: str, items: list[dict[str, Any]], registry: str) -> d
                 "valueCodeableConcept": {
                     "coding": [{"system": "https://ryggrad.no/fhir/CodeSystem/registry", "code": registry}]
                 },
-            }
+            },
+            {
+                "code": {"system": "http://terminology.hl7.org/CodeSystem/usage-context-type", "code": "user"},
+                "valueCodeableConcept": {"coding": [user]},
+            },
         ],
         "item": items,
     }
@@ -463,7 +474,7 @@ def nnrr_clinician() -> dict[str, Any]:
         ),
         treatment,
     ]
-    form = _form("nnrr-clinician", "NNRR - behandlerskjema", items, "nnrr")
+    form = _form("nnrr-clinician", "NNRR - behandlerskjema", items, "nnrr", HEALTH_PROFESSIONAL)
     form["extension"] = [e for e in form["extension"] if "authenticationrequirement" not in e["url"]]  # staff form
     return form
 

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import email
 import email.header
-import socket
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from aiosmtpd.controller import Controller
 from starlette.testclient import TestClient
 
 import workers.registry.dispatch  # noqa: F401 - registers the subscriber in this process
@@ -18,70 +14,10 @@ from fhir_server.norway.identifiers import FNR_SYSTEM
 from fhir_server.server import FhirServer
 from fhir_server.subscriptions.delivery import deliver
 from tests.conftest import bearer
+from tests.registry.conftest import FNR, Mailbox
 from tests.registry.test_appointment_workflow import OTHER_UNIT, UNIT, World, as_oslo, oslo
 from tests.subscriptions.receiver import Receiver
 from workers.registry.activation import activate_due, expire_due, remind_due
-from workers.registry.subscriptions import ensure_subscriptions
-
-FNR = "13097248022"
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box = Mailbox()
-    port = _free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box, port
-    controller.stop()
-
-
-@pytest.fixture
-def dispatching(
-    client: TestClient, server: FhirServer, mailbox: tuple[Mailbox, int]
-) -> Iterator[tuple[World, Receiver, Mailbox]]:
-    box, port = mailbox
-    helsenorge = Receiver()
-    settings = server.settings
-    saved = {
-        k: getattr(settings, k)
-        for k in ("registry_helsenorge_task_url", "registry_smtp_host", "registry_smtp_port", "registry_smtp_starttls")
-    }
-    settings.registry_helsenorge_task_url = helsenorge.url + "/oppgave/v1/Task"
-    settings.registry_smtp_host, settings.registry_smtp_port, settings.registry_smtp_starttls = "127.0.0.1", port, False
-    ensure_subscriptions(server)
-    world = World(client, server)
-    patient = {
-        "resourceType": "Patient",
-        "id": world.patient,
-        "identifier": [{"system": FNR_SYSTEM, "value": FNR, "use": "official"}],
-        "name": [{"family": "Nordmann", "given": ["Kari"]}],
-        "telecom": [{"system": "email", "value": f"{world.patient}@example.no"}],
-    }
-    assert client.put(f"/fhir/Patient/{world.patient}", json=patient, headers=world.ehr).status_code == 200
-    try:
-        yield world, helsenorge, box
-    finally:
-        helsenorge.stop()
-        for key, value in saved.items():
-            setattr(settings, key, value)
-        for sid in ("registry-appointments", "registry-dispatch", "registry-responses"):
-            client.delete(f"/fhir/Subscription/{sid}")
 
 
 def _sent_for(helsenorge: Receiver, task: dict[str, Any]) -> list[Any]:

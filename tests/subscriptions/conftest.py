@@ -64,8 +64,17 @@ _TEST_ITEMS = list(TEST_SETTINGS.items())
 
 
 class Deployment:
-    def __init__(self, kind: str, tmp: Path, definitions: Definitions, broker_url: str | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        tmp: Path,
+        definitions: Definitions,
+        broker_url: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """``extra``: settings for this deployment beyond ``TEST_SETTINGS`` (the API's and the workers' alike)."""
         self.kind = kind
+        self.extra = dict(extra or {})
         self.tmp = tmp
         self.cleanups: list[Callable[[], None]] = []
         self.processes: list[subprocess.Popen] = []
@@ -85,7 +94,7 @@ class Deployment:
             rate_limit_per_minute=0,
             broker_url=broker_url,
             broker_key_prefix=self.prefix,
-            **TEST_SETTINGS,
+            **{**TEST_SETTINGS, **self.extra},
         )
         db = Database(database_url)
         upgrade(db, base_url=BASE_URL)
@@ -99,7 +108,10 @@ class Deployment:
             "RYGGRAD_BASE_URL": BASE_URL,
             "RYGGRAD_AUTH": "dev",
             "RYGGRAD_BROKER_KEY_PREFIX": self.prefix,
-            **{f"RYGGRAD_{k.upper()}": json.dumps(v) if isinstance(v, list) else str(v) for k, v in _TEST_ITEMS},
+            **{
+                f"RYGGRAD_{k.upper()}": json.dumps(v) if isinstance(v, list) else str(v)
+                for k, v in [*_TEST_ITEMS, *self.extra.items()]
+            },
         }
         if self.settings.broker_url:
             values["RYGGRAD_BROKER_URL"] = self.settings.broker_url

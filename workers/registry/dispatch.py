@@ -30,6 +30,7 @@ NAME = "ryggrad.registry.dispatch"
 CHANNEL_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/dispatch-channel"
 KIND_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/dispatch-kind"  # form | reminder
 MODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
+ON_SITE = "on-site"  # the channel of a form handed over at the clinic (Task/$issue-code)
 
 
 def channels(server: Any) -> list[Channel]:
@@ -70,6 +71,8 @@ def dispatch_task(server: Any, task_id: str) -> dict[str, str]:
             _sent_as(communication.content or {})
             for communication in find(ctx, "Communication", [("based-on", f"Task/{task_id}")])
         }
+    if any(channel == ON_SITE for channel, _ in done):
+        return {}  # handed over at the clinic with a one-time code (N8): the patient is not told anywhere else
     reminding = task.get("priority") in ("asap", "stat") and bool(extension_values(task, REMINDER_AT, "valueDateTime"))
     dispatch = Dispatch(task, patient, questionnaire, "reminder" if reminding else "form")
     outcome: dict[str, str] = {}

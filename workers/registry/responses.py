@@ -4,7 +4,7 @@ time-to-complete statistic (OPR T14) needs.
 
 The response names its Task in ``basedOn`` (the portal sets it). Started: the ``started`` extension when the
 portal sends one, else when the response was first saved (a draft); submitted: ``authored``, else when it was
-completed.
+completed. A clinic tablet's session for the Task (a one-time code, N8) ends with it.
 """
 
 from __future__ import annotations
@@ -61,5 +61,6 @@ def complete_tasks(ctx: Context, response_id: str) -> list[str]:
             }
         ]
         update(ctx, task, content)
+        ctx.server.one_time_codes.end_sessions(ctx.conn, task.id, ctx.now)  # a clinic tablet's work is done
         completed.append(task.id)
     return completed

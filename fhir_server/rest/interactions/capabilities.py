@@ -6,7 +6,7 @@ from typing import Any
 
 from fhir_server import FHIR_VERSION, __version__
 from fhir_server.auth.ownership import OWNER_SYSTEM
-from fhir_server.operations.validate import DEFINITION as VALIDATE_DEFINITION
+from fhir_server.operations import registry as operations
 from fhir_server.rest.context import Context
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.versioning import instant
@@ -85,28 +85,16 @@ TOPIC_CANONICAL = (
 WEBSOCKET = "http://hl7.org/fhir/StructureDefinition/capabilitystatement-websocket"
 
 
-def _subscription_extras(ctx: Context) -> dict[str, Any]:
-    """Subscription: the topics offered (the backport's extension) and its operations."""
-    from fhir_server.operations.subscription_events import DEFINITION as EVENTS
-    from fhir_server.operations.subscription_status import DEFINITION as STATUS
-
-    topics = [{"url": TOPIC_CANONICAL, "valueCanonical": t.url} for t in ctx.server.topics]
-    operations = [{"name": "status", "definition": STATUS}, {"name": "events", "definition": EVENTS}]
-    return {"extension": topics, "operation": operations}
+def _operations(found: list[operations.Operation]) -> list[dict[str, Any]]:
+    return [{"name": op.code, "definition": op.definition} for op in found]
 
 
 def _resource_entry(ctx: Context, resource_type: str) -> dict[str, Any]:
     params = _parameters(ctx, resource_type)
     search_include, search_rev_include = _includes(ctx, resource_type)
-    extras = {"extension": [], "operation": []}
-    if resource_type == "Subscription":
-        extras = _subscription_extras(ctx)
-    elif resource_type == "Task":
-        from fhir_server.operations.task_dispatch_now import DEFINITION as DISPATCH_NOW
-
-        extras["operation"] = [{"name": "dispatch-now", "definition": DISPATCH_NOW}]
+    topics = [{"url": TOPIC_CANONICAL, "valueCanonical": t.url} for t in ctx.server.topics]
     return {
-        **({"extension": extras["extension"]} if extras["extension"] else {}),
+        **({"extension": topics} if resource_type == "Subscription" and topics else {}),
         "type": resource_type,
         "profile": f"http://hl7.org/fhir/StructureDefinition/{resource_type}",
         "interaction": [{"code": code} for code in TYPE_INTERACTIONS],
@@ -121,7 +109,7 @@ def _resource_entry(ctx: Context, resource_type: str) -> dict[str, Any]:
         "searchInclude": search_include,
         "searchRevInclude": search_rev_include,
         "searchParam": params,
-        "operation": [{"name": "validate", "definition": VALIDATE_DEFINITION}, *extras["operation"]],
+        "operation": _operations(operations.on_type(resource_type)),
     }
 
 
@@ -188,6 +176,7 @@ def capability_statement(ctx: Context) -> dict[str, Any]:
                 "security": _security(ctx),
                 "resource": [_resource_entry(ctx, t) for t in sorted(ctx.server.resource_types)],
                 "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
+                "operation": _operations(operations.on_system()),
             }
         ],
     }

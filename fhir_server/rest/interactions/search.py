@@ -86,7 +86,7 @@ def _search(
     param_types = server.param_types(resource_type) if resource_type else {}
     conditions = [*plan.conditions, *scope]
     if ctx.is_patient and resource_type is not None:  # only the patient's own rows, in the query itself
-        own = patient_scope.condition(resource_type, ctx.patient_ids())
+        own = patient_scope.condition(resource_type, ctx.patient_ids(), ctx.principal.task if ctx.principal else None)
         if own is not None:
             conditions.append(own)
     unit = ownership.condition(resource_type) if resource_type else ownership.any_type_condition()

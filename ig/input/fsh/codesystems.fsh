@@ -113,3 +113,22 @@ Description: "Reasons a form that fell due was not sent (recorded on its Task, s
 * #interpreter "Interpreter needed"
 * #research "Research participant" "The patient takes part in a research project."
 * #reservation "Reservation" "The patient has opted out of further questionnaires (R4)."
+
+CodeSystem: DispatchChannelCS
+Id: dispatch-channel
+Title: "How a registry form reaches the patient"
+Description: "The channel a form or reminder went out through (a Communication's category, one per sending)."
+* ^url = "https://ryggrad.no/fhir/CodeSystem/dispatch-channel"
+* ^caseSensitive = true
+* #helsenorge "Helsenorge" "The Task to the national portal's task endpoint (the patient's digital mailbox)."
+* #email "E-mail" "A link to the portal by e-mail, with no health data in the message."
+* #on-site "On site" "Handed over at the clinic with a one-time code for a tablet (N8); nothing is sent."
+
+CodeSystem: DispatchKindCS
+Id: dispatch-kind
+Title: "What a sending was"
+Description: "Whether a Communication sent the form itself or a reminder of it (P1)."
+* ^url = "https://ryggrad.no/fhir/CodeSystem/dispatch-kind"
+* ^caseSensitive = true
+* #form "Form" "The form, when it fell due (or at once, N7)."
+* #reminder "Reminder" "A reminder of a form still unanswered (P1)."

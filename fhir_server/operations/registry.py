@@ -1,0 +1,133 @@
+"""The operations this server offers, one line each: where an operation is invoked (the system, a type, one
+instance), by which methods, and the OperationDefinition that declares it. The router finds operations here, the
+CapabilityStatement lists them from here, and a test holds each line to its OperationDefinition (code, resource,
+levels; an operation that changes state is POST only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fhir_server.operations import (
+    redeem_code,
+    subscription_events,
+    subscription_status,
+    task_call_list,
+    task_dispatch_now,
+    task_issue_code,
+    unfinished_forms,
+    validate,
+)
+from fhir_server.rest.messages import FhirResponse
+
+Handler = Callable[..., FhirResponse]
+ANY_TYPE = "*"
+
+
+@dataclass(frozen=True)
+class Operation:
+    code: str  # as invoked, without the "$"
+    definition: str  # the OperationDefinition's canonical URL
+    handler: Handler
+    resource: str | None = None  # None: invoked on the system; ANY_TYPE: on every type
+    type_level: bool = False
+    instance: bool = False
+    methods: tuple[str, ...] = ("POST",)
+    #: what the caller's scopes and role must allow on the resource type (c/r/u/d/s); None: create to run an
+    #: operation on a type, read to run one on an instance. System-level operations check their callers themselves.
+    permission: str | None = None
+
+    @property
+    def system(self) -> bool:
+        return self.resource is None
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "validate",
+        validate.DEFINITION,
+        validate.validate,
+        ANY_TYPE,
+        type_level=True,
+        instance=True,
+        methods=("GET", "POST"),
+    ),
+    Operation(
+        "status",
+        subscription_status.DEFINITION,
+        subscription_status.status,
+        "Subscription",
+        instance=True,
+        methods=("GET",),
+    ),
+    Operation(
+        "events",
+        subscription_events.DEFINITION,
+        subscription_events.events,
+        "Subscription",
+        instance=True,
+        methods=("GET",),
+    ),
+    Operation(
+        "dispatch-now",
+        task_dispatch_now.DEFINITION,
+        task_dispatch_now.dispatch_now,
+        "Task",
+        instance=True,
+        permission="u",
+    ),
+    Operation(
+        "issue-code", task_issue_code.DEFINITION, task_issue_code.issue_code, "Task", instance=True, permission="u"
+    ),
+    Operation(
+        "call-list",
+        task_call_list.DEFINITION,
+        task_call_list.call_list,
+        "Task",
+        type_level=True,
+        methods=("GET", "POST"),
+        permission="s",
+    ),
+    Operation(
+        "unfinished-forms",
+        unfinished_forms.DEFINITION,
+        unfinished_forms.unfinished_forms,
+        "QuestionnaireResponse",
+        type_level=True,
+        methods=("GET", "POST"),
+        permission="s",
+    ),
+    Operation("redeem-code", redeem_code.DEFINITION, redeem_code.redeem_code),
+)
+
+#: Operations that need no access token (the caller has none yet: a tablet redeeming a one-time code).
+PUBLIC: frozenset[str] = frozenset({"redeem-code"})
+
+
+def find(parts: tuple[str, ...]) -> tuple[Operation, tuple[str, ...]] | None:
+    """The operation a path names (``$op``, ``Type/$op``, ``Type/id/$op``) and the path arguments its handler
+    takes (none, the type, or the type and id); None when the path names no operation this server offers."""
+    if not parts or not parts[-1].startswith("$"):
+        return None
+    code, args = parts[-1][1:], parts[:-1]
+    for operation in OPERATIONS:
+        if operation.code != code:
+            continue
+        if not args:
+            if operation.system:
+                return operation, args
+            continue
+        if operation.system or operation.resource not in (ANY_TYPE, args[0]):
+            continue
+        if (len(args) == 1 and operation.type_level) or (len(args) == 2 and operation.instance):
+            return operation, args
+    return None
+
+
+def on_type(resource_type: str) -> list[Operation]:
+    """The operations invoked on ``resource_type`` or its instances (for the CapabilityStatement)."""
+    return [op for op in OPERATIONS if op.resource in (ANY_TYPE, resource_type)]
+
+
+def on_system() -> list[Operation]:
+    return [op for op in OPERATIONS if op.system]
