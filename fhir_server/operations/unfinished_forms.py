@@ -1,10 +1,12 @@
 """``GET QuestionnaireResponse/$unfinished-forms``: the clinician forms still in draft (registry rule N13), oldest
 first, with their age — each clinician's own (``author``, or ``mine=true``) and the unit's, so a local lead can
-chase or delete them. A clinician form is one whose Questionnaire is filled in by health professionals
+chase or delete them. The draft an episode opens with (N5) counts once its consultation has passed. A clinician
+form is one whose Questionnaire is filled in by health professionals
 (``useContext`` user = healthcare professional). Found through the search engine with the caller's restrictions."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -23,6 +25,7 @@ from fhir_server.storage.schema import resource_history
 DEFINITION = "https://ryggrad.no/fhir/OperationDefinition/questionnaireresponse-unfinished-forms"
 HEALTH_PROFESSIONAL = "http://snomed.info/sct|223366009"
 EPISODE = "https://ryggrad.no/fhir/StructureDefinition/episode"
+PLANNED = "https://ryggrad.no/fhir/StructureDefinition/planned-consultation"
 USER_CONTEXT = "user"
 
 
@@ -80,6 +83,32 @@ def _started(ctx: Context, ids: list[str]) -> dict[str, Any]:
     return {row.id: row.last_updated for row in ctx.conn.execute(query)}
 
 
+def _episode(draft: dict[str, Any]) -> dict[str, Any] | None:
+    for extension in draft.get("extension") or []:
+        if extension.get("url") == EPISODE and isinstance(extension.get("valueReference"), dict):
+            return extension["valueReference"]
+    return None
+
+
+def _consultation(ctx: Context, episode: dict[str, Any] | None) -> str | None:
+    """The episode's planned consultation (a FHIR dateTime), if it has one."""
+    reference = str((episode or {}).get("reference") or "")
+    if not reference.startswith("EpisodeOfCare/"):
+        return None
+    current = ctx.store.current("EpisodeOfCare", reference.split("/", 1)[1])
+    for extension in (current.content or {}).get("extension") or [] if current is not None else []:
+        if extension.get("url") == PLANNED and isinstance(extension.get("valueDateTime"), str):
+            return extension["valueDateTime"]
+    return None
+
+
+def _ahead(ctx: Context, consultation: str | None) -> bool:
+    if consultation is None:
+        return False
+    moment = datetime.fromisoformat(consultation.replace("Z", "+00:00"))
+    return (moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment) > ctx.now
+
+
 def _part(name: str, key: str, value: Any) -> dict[str, Any]:
     return {"name": name, key: value}
 
@@ -105,18 +134,17 @@ def unfinished_forms(ctx: Context, req: FhirRequest, resource_type: str) -> Fhir
     for draft in drafts:
         first = started.get(draft["id"])
         updated = draft.get("meta", {}).get("lastUpdated")
-        if first is None or not updated:
-            continue
+        episode = _episode(draft)
+        consultation = _consultation(ctx, episode)
+        if first is None or not updated or _ahead(ctx, consultation):
+            continue  # a draft opened at booking (N5) is unfinished once its consultation has passed
         parts = [
             _part("response", "valueReference", {"reference": f"QuestionnaireResponse/{draft['id']}"}),
             _part("questionnaire", "valueCanonical", draft.get("questionnaire")),
             *([_part("author", "valueReference", draft["author"])] if draft.get("author") else []),
             *([_part("subject", "valueReference", draft["subject"])] if draft.get("subject") else []),
-            *[
-                _part("episode", "valueReference", e["valueReference"])
-                for e in draft.get("extension") or []
-                if e.get("url") == EPISODE and isinstance(e.get("valueReference"), dict)
-            ][:1],
+            *([_part("episode", "valueReference", episode)] if episode else []),
+            *([_part("consultation", "valueDateTime", consultation)] if consultation else []),
             _part("started", "valueInstant", instant(first)),
             _part("updated", "valueInstant", updated),
             _part("ageDays", "valueInteger", (ctx.now - first).days),

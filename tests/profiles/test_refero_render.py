@@ -11,8 +11,12 @@ from tests.paths import require_node_package
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
 
 
-def test_refero_renders_every_registry_form():
-    require_node_package(PORTAL, "@helsenorge/refero")
+#: Vitest's worker gives up on its runner when a test keeps its thread busy for a minute (a big form on a loaded
+#: machine): an "unhandled error" beside passing tests (vitest-dev/vitest#8164). Such a run is repeated once.
+RUNNER_TIMEOUT = 'Timeout calling "onTaskUpdate"'
+
+
+def _vitest() -> tuple[int, str]:
     ran = subprocess.run(
         ["npx", "vitest", "run", "tests/registry-forms.test.jsx"],
         cwd=PORTAL,
@@ -20,6 +24,13 @@ def test_refero_renders_every_registry_form():
         text=True,
         timeout=600,
     )
-    output = ran.stdout + ran.stderr
-    assert ran.returncode == 0, output[-4000:]
+    return ran.returncode, ran.stdout + ran.stderr
+
+
+def test_refero_renders_every_registry_form():
+    require_node_package(PORTAL, "@helsenorge/refero")
+    returncode, output = _vitest()
+    if returncode != 0 and RUNNER_TIMEOUT in output and " failed" not in output:
+        returncode, output = _vitest()
+    assert returncode == 0, output[-4000:]
     assert " passed" in output and " failed" not in output

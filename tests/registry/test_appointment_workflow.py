@@ -92,6 +92,13 @@ class World:
         bundle = self.client.get("/fhir/Task", params={"episode": f"EpisodeOfCare/{episode['id']}"}).json()
         return [e["resource"] for e in bundle.get("entry", [])]
 
+    def drafts(self, episode: dict[str, Any]) -> list[dict[str, Any]]:
+        """The episode's clinician form drafts (N5)."""
+        bundle = self.client.get(
+            "/fhir/QuestionnaireResponse", params={"episode": f"EpisodeOfCare/{episode['id']}"}
+        ).json()
+        return [e["resource"] for e in bundle.get("entry", [])]
+
     def mark_sent(self, task: dict[str, Any]) -> None:
         self.client.put(f"/fhir/Task/{task['id']}", json={**task, "status": "ready"})
 
@@ -107,6 +114,12 @@ def test_a_flagged_appointment_opens_an_episode_and_schedules_the_form(world: Wo
     assert world.push("2026-12-20T10:00") == 201
     (episode,) = world.episodes()
     assert episode["status"] == "planned"
+    planned = next(e["valueDateTime"] for e in episode["extension"] if e["url"] == SD + "planned-consultation")
+    assert as_oslo(planned) == "2026-12-20T10:00"  # N5: the planned consultation
+    (draft,) = world.drafts(episode)  # N5: the clinician form starts as a draft
+    assert draft["status"] == "in-progress" and "author" not in draft
+    assert draft["questionnaire"] == "https://ryggrad.no/fhir/Questionnaire/nnrr-clinician|1.0.0"
+    assert draft["subject"] == {"reference": f"Patient/{world.patient}"}
     unit = world.client.get(f"/fhir/{episode['managingOrganization']['reference']}").json()
     assert {"system": ORGNR_SYSTEM, "value": UNIT} in unit["identifier"]  # the appointment's unit
     (task,) = world.tasks(episode)
@@ -140,6 +153,8 @@ def test_a_move_before_the_form_is_sent_moves_the_due_time(world: World):
     (task,) = world.tasks(episode)
     assert as_oslo(task["restriction"]["period"]["start"]) == "2026-11-21T09:00"
     assert task["basedOn"][0]["reference"].endswith("/_history/2")
+    planned = next(e["valueDateTime"] for e in episode["extension"] if e["url"] == SD + "planned-consultation")
+    assert as_oslo(planned) == "2026-12-01T10:00"  # the episode follows its appointment
 
 
 @pytest.mark.parametrize(("moved_days", "new_episode"), [(30, False), (31, True)])
@@ -179,6 +194,7 @@ def test_a_cancelled_appointment_removes_its_episode(world: World, ending: str):
     assert episode["status"] == "entered-in-error"
     (task,) = world.tasks(episode)
     assert task["status"] == "cancelled" and task["statusReason"]["text"]
+    assert [d["status"] for d in world.drafts(episode)] == ["entered-in-error"]  # the clinician draft goes too
     if ending in ("cancelled", "noshow"):  # N12: a new appointment for the referral later starts a new episode
         world.push("2027-01-20T10:00")
         assert [e["status"] for e in world.episodes()] == ["entered-in-error", "planned"]
@@ -197,6 +213,7 @@ def test_each_registry_schedules_by_its_own_definition(world: World):
     (task,) = world.tasks(episode)
     assert as_oslo(task["restriction"]["period"]["start"]) == "2026-11-01T12:00"
     assert task["focus"]["reference"] == "https://ryggrad.no/fhir/Questionnaire/opr-baseline"
+    assert world.drafts(episode) == []  # OPR defines no clinician form (yet)
 
 
 def test_the_demo_goes_through_the_workflow(client: TestClient, server: FhirServer):

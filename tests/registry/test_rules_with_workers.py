@@ -119,6 +119,10 @@ class Timeline:
         found = self.get("Task", episode=f"EpisodeOfCare/{episode['id']}", _sort="_lastUpdated")
         return [e["resource"] for e in found.get("entry", [])]
 
+    def drafts(self, episode: dict[str, Any]) -> list[dict[str, Any]]:
+        found = self.get("QuestionnaireResponse", episode=f"EpisodeOfCare/{episode['id']}")
+        return [e["resource"] for e in found.get("entry", [])]
+
     def baseline(self, row: str, episode: int = -1) -> dict[str, Any]:
         tasks = [t for t in self.tasks(self.episodes(row)[episode]) if t["code"]["coding"][0]["code"] == "baseline"]
         assert len(tasks) == 1, tasks
@@ -328,12 +332,17 @@ def test_n6_due_times(timeline: Timeline, row: str, due_day: int):
     assert _due(task) == _day(timeline, due_day)
 
 
-def test_n5_each_appointment_opens_one_episode_with_its_form(timeline: Timeline):
+def test_n5_each_appointment_opens_one_episode_with_its_forms(timeline: Timeline):
     for row in ROWS:
         (episode, *rest) = timeline.episodes(row.name)
         assert episode["managingOrganization"]["reference"] == "Organization/rules-unit"
+        drafts = timeline.drafts(episode)  # the clinician form starts as a draft (NNRR defines one)
+        assert [d["questionnaire"].split("|")[0].rsplit("/", 1)[1] for d in drafts] == (
+            ["nnrr-clinician"] if row.registry == "nnrr" else []
+        )
         if row.name == "repeated-pushes":
             assert rest == [] and len(timeline.tasks(episode)) == 1  # idempotent: pushed three times
+            assert len(drafts) == 1
 
 
 def test_dispatch_sends_each_due_form_once(timeline: Timeline):
@@ -373,6 +382,7 @@ def test_n12_a_cancelled_or_missed_appointment_removes_its_episode(timeline: Tim
     assert episode["status"] == "entered-in-error"
     task = timeline.baseline(row)
     assert task["status"] == "cancelled" and task["statusReason"]["text"]
+    assert [d["status"] for d in timeline.drafts(episode)] == ["entered-in-error"]
 
 
 def test_completion_records_when_the_form_was_answered(timeline: Timeline):

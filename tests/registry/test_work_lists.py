@@ -157,3 +157,25 @@ def test_unfinished_clinician_forms_per_clinician_and_unit_with_their_age(worlds
     assert f"QuestionnaireResponse/{old}" not in [f["response"]["reference"] for f in _forms(other)]
     total = next(p["valueInteger"] for p in theirs["parameter"] if p["name"] == "total")
     assert total == 1
+
+
+def test_an_episodes_own_draft_is_unfinished_once_its_consultation_has_passed(worlds, server, client):
+    """N5 + N13: the clinician form a booked episode starts with is not chased before the consultation."""
+    world = worlds[0]
+    world.push("2026-12-20T10:00")
+    (draft,) = world.drafts(world.episodes()[0])
+    lead = bearer(server, "local-lead", org=UNIT)
+
+    def listed(at: str) -> dict[str, Any] | None:
+        _at(server, oslo(at))
+        try:
+            forms = _forms(client.get("/fhir/QuestionnaireResponse/$unfinished-forms", headers=lead).json())
+        finally:
+            del server.clock
+        return next((f for f in forms if f["response"]["reference"] == f"QuestionnaireResponse/{draft['id']}"), None)
+
+    assert listed("2026-12-20T09:59") is None
+    found = listed("2026-12-27T10:00")
+    assert found is not None and found["episode"] == {"reference": f"EpisodeOfCare/{world.episodes()[0]['id']}"}
+    assert found["consultation"].startswith("2026-12-20T09:00:00")  # UTC
+    assert "author" not in found  # nobody has started it: the unit's, not a clinician's

@@ -36,7 +36,7 @@ from workers.registry.definitions import (
     FormAction,
     RegistryDefinition,
 )
-from workers.registry.forms import REMINDER_AT, form_task, open_period
+from workers.registry.forms import REMINDER_AT, clinician_draft, form_task, open_period
 from workers.registry.records import (
     RESERVATION,
     UNSENT,
@@ -61,6 +61,7 @@ OPENED_BY = "https://ryggrad.no/fhir/sid/opening-appointment"  # an episode's id
 LIVE = frozenset({"booked", "arrived", "checked-in", "fulfilled"})
 ATTENDED = frozenset({"arrived", "checked-in", "fulfilled"})
 VISIT_DATE = SD + "visit-date"
+PLANNED = SD + "planned-consultation"
 ENDED = frozenset({"cancelled", "noshow", "entered-in-error"})
 
 
@@ -140,6 +141,7 @@ class AppointmentWorkflow:
         if status in ATTENDED:
             self.record_visit(episode, start)
         task = self.baseline_task(episode)
+        moved_to = start  # the episode keeps the planned date while it stands (N9, N10)
         if task is None:
             return
         scheduled_from = self.scheduled_start(task)
@@ -147,10 +149,12 @@ class AppointmentWorkflow:
             return
         if task.content and task.content.get("status") in UNSENT:  # N9: not sent yet: the new date decides
             self.reschedule(task, current, registry, start)
+            self.plan_consultation(episode, moved_to)
             return
         threshold = self.rules.move_threshold_days
         if calendar_days_between(scheduled_from, start, self.zone) <= threshold:
-            return  # N10: sent, moved a little: the registry keeps what it has
+            self.plan_consultation(episode, moved_to)
+            return  # N10: sent, moved a little: the forms stay as they are
         self.remove(episode, f"the appointment moved more than {threshold} days after the form was sent (N11)")
         self.open(current, registry, start)
 
@@ -208,6 +212,7 @@ class AppointmentWorkflow:
         referral = first_extension_value(content, REFERRAL_DATE, "valueDate")
         if isinstance(referral, str):
             extensions.append({"url": REFERRAL_DATE, "valueDate": referral})
+        extensions.append({"url": PLANNED, "valueDateTime": instant(start)})
         episode: dict[str, Any] = {
             "resourceType": "EpisodeOfCare",
             "meta": {"profile": [EPISODE_PROFILE]} if organization else {},
@@ -225,6 +230,11 @@ class AppointmentWorkflow:
         action = registry.baseline()
         if action is not None:
             self.create_task(created, appointment, registry, action, start, units)
+        clinician = registry.clinician_form()
+        if clinician is not None and patient is not None:
+            clinician_draft(
+                self.ctx, registry=registry.code, episode_id=created.id, action=clinician, patient=patient, units=units
+            )
         return created
 
     def create_task(
@@ -283,8 +293,20 @@ class AppointmentWorkflow:
         content["status"] = "active"
         update(self.ctx, episode, content)
 
+    def plan_consultation(self, episode: StoredVersion, start: datetime) -> None:
+        """The episode's planned consultation follows its appointment (read afresh: the visit may be recorded)."""
+        current = self.ctx.store.current("EpisodeOfCare", episode.id) or episode
+        content = copy.deepcopy(current.content or {})
+        planned = {"url": PLANNED, "valueDateTime": instant(start)}
+        extensions = [e for e in content.get("extension") or [] if e.get("url") != PLANNED]
+        if planned in (content.get("extension") or []):
+            return
+        content["extension"] = [*extensions, planned]
+        update(self.ctx, current, content)
+
     def remove(self, episode: StoredVersion, reason: str) -> None:
-        """N11/N12's "deleted": the episode ``entered-in-error``, its open Tasks ``cancelled`` with the reason."""
+        """N11/N12's "deleted": the episode ``entered-in-error``, its open Tasks ``cancelled`` with the reason, its
+        clinician form's draft ``entered-in-error``."""
         for task in find(self.ctx, "Task", [("episode", f"EpisodeOfCare/{episode.id}")]):
             content = task.content or {}
             if content.get("status") in ("cancelled", "completed", "entered-in-error", "failed"):
@@ -293,6 +315,9 @@ class AppointmentWorkflow:
             cancelled["status"] = "cancelled"
             cancelled["statusReason"] = {"text": reason}
             update(self.ctx, task, cancelled)
+        for draft in find(self.ctx, "QuestionnaireResponse", [("episode", f"EpisodeOfCare/{episode.id}")]):
+            if (draft.content or {}).get("status") == "in-progress":
+                update(self.ctx, draft, {**copy.deepcopy(draft.content or {}), "status": "entered-in-error"})
         content = copy.deepcopy(episode.content or {})
         content["status"] = "entered-in-error"
         update(self.ctx, episode, content)

@@ -50,7 +50,7 @@ class Condition:
 class FormAction:
     id: str
     title: str
-    kind: str  # baseline | follow-up
+    kind: str  # baseline | follow-up (patient forms, as Tasks) | clinician (the clinician's form, a draft)
     questionnaire: str  # canonical, with |version
     anchor: str  # appointment-start | booking | visit-date | procedure-date | episode-start | episode-end
     offset: Offset
@@ -69,6 +69,9 @@ class RegistryDefinition:
 
     def baseline(self) -> FormAction | None:
         return next((a for a in self.actions if a.kind == "baseline"), None)
+
+    def clinician_form(self) -> FormAction | None:
+        return next((a for a in self.actions if a.kind == "clinician"), None)
 
 
 def _extension(element: dict[str, Any], url: str) -> dict[str, Any] | None:

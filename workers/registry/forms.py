@@ -76,6 +76,24 @@ def form_task(
     return create(ctx, "Task", task, units)
 
 
+def clinician_draft(
+    ctx: Context, *, registry: str, episode_id: str, action: FormAction, patient: str, units: set[str]
+) -> StoredVersion:
+    """N5: the episode's clinician form, as a draft nobody has started yet (the clinician fills it in and
+    finalises it; the unfinished-forms list shows it once the consultation has passed)."""
+    draft: dict[str, Any] = {
+        "resourceType": "QuestionnaireResponse",
+        "extension": [
+            {"url": REGISTRY_EXTENSION, "valueCoding": {"system": REGISTRY_SYSTEM, "code": registry}},
+            {"url": EPISODE, "valueReference": {"reference": f"EpisodeOfCare/{episode_id}"}},
+        ],
+        "questionnaire": action.questionnaire,
+        "status": "in-progress",
+        "subject": {"reference": patient},
+    }
+    return create(ctx, "QuestionnaireResponse", draft, units)
+
+
 def excluded_fields(code: str, text: str) -> dict[str, Any]:
     """A form recorded as due but not sent, and why (response rates leave it out)."""
     return {

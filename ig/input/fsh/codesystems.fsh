@@ -86,6 +86,7 @@ Description: "Kinds of registry forms by when they are sent, and the anchors the
 * ^caseSensitive = true
 * #baseline "Baseline" "The form before the first consultation."
 * #follow-up "Follow-up" "A form after treatment."
+* #clinician "Clinician form" "The clinician's registration form (behandlerskjema): a draft from booking (N5), finalised at or after the consultation."
 * #appointment-start "Appointment start" "The planned start of the appointment that opened the episode."
 * #booking "Booking" "When the appointment was first registered."
 * #visit-date "Visit date" "The date of the first consultation (the episode's visit date)."

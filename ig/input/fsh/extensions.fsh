@@ -38,6 +38,16 @@ Description: "The quality registry a resource belongs to."
 * value[x] 1..1
 * value[x] from RegistryVS (required)
 
+Extension: PlannedConsultation
+Id: planned-consultation
+Title: "Planned consultation"
+Description: "When the first consultation of an episode is planned (N5): the start of the appointment that opened it, kept up to date while the episode stands."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/planned-consultation"
+* ^context[+].type = #element
+* ^context[=].expression = "EpisodeOfCare"
+* value[x] only dateTime
+* value[x] 1..1
+
 Extension: VisitDate
 Id: visit-date
 Title: "Visit date"

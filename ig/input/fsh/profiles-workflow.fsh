@@ -16,7 +16,7 @@ Parent: EpisodeOfCare
 Id: registry-episode-of-care
 Title: "Registry episode of care"
 Description: "A forløp: one patient's course at one registry unit, from referral to the end of follow-up. Its managing organisation is the unit that owns the episode and everything recorded in it (N20)."
-* extension contains Registry named registry 1..1 MS and ReferralDate named referralDate 0..1 MS and VisitDate named visitDate 0..1 MS and FollowUpExclusion named followUpExclusion 0..* MS
+* extension contains Registry named registry 1..1 MS and ReferralDate named referralDate 0..1 MS and PlannedConsultation named plannedConsultation 0..1 MS and VisitDate named visitDate 0..1 MS and FollowUpExclusion named followUpExclusion 0..* MS
 * status MS
 * patient MS
 * managingOrganization 1..1 MS
