@@ -23,8 +23,10 @@ from fhir_server.auth.principal import Principal
 from fhir_server.errors import FhirError, Issue, fhir_error, operation_outcome
 from fhir_server.http.access_log import AccessLog
 from fhir_server.http.body import parse_json, read_body
+from fhir_server.http.dev_login import add_dev_login
 from fhir_server.http.hardening import SecurityHeaders
 from fhir_server.http.media import FHIR_JSON, FORM, check_acceptable, request_body_type
+from fhir_server.http.portal import add_portal
 from fhir_server.http.websocket import subscription_websocket
 from fhir_server.operations import registry as operations
 from fhir_server.rest.messages import FhirRequest, FhirResponse
@@ -223,5 +225,7 @@ def create_app(settings: Settings | None = None, server: FhirServer | None = Non
     app.router.add_websocket_route("/fhir/websocket", subscription_websocket)
     app.add_route("/fhir", fhir, methods=METHODS, include_in_schema=False)
     app.add_route("/fhir/{path:path}", fhir, methods=METHODS, include_in_schema=False)
+    add_dev_login(app, settings)  # the portal's development sign-in (RYGGRAD_AUTH=dev only)
+    add_portal(app, settings)  # the patient portal's pages at /portal
 
     return app
