@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from fhir_server.errors import FhirError, Issue, bad_request, conflict, not_found, operation_outcome
 from fhir_server.rest.context import Change, Context
+from fhir_server.rest.form_responses import prepared_response
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.versioning import next_timestamp, stamp_meta, version_headers, without_server_meta
 from fhir_server.search.index.rows import IndexRows
@@ -43,6 +44,8 @@ def checked_resource(ctx: Context, body: Any, resource_type: str) -> dict[str, A
         raise bad_request("The body has no resourceType", "resourceType")
     if actual != resource_type:
         raise bad_request(f"The body is a {actual}, but the URL names {resource_type}", "resourceType")
+    if resource_type == "QuestionnaireResponse":  # a registry form's response gets what the renderer leaves out
+        body = prepared_response(ctx, body)
     issues = ctx.server.validator.validate(body)
     errors = [i for i in issues if i.severity in ("error", "fatal")]
     if errors:

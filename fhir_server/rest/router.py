@@ -9,6 +9,7 @@ from fhir_server.auth.authorize import authorize
 from fhir_server.errors import FhirError, bad_request, conflict, fhir_error, not_found
 from fhir_server.operations import registry as operations
 from fhir_server.rest.context import Context
+from fhir_server.rest.form_responses import prepared_response
 from fhir_server.rest.interactions import create, delete, history, patch, read, search, update
 from fhir_server.rest.interactions.capabilities import metadata
 from fhir_server.rest.messages import FhirRequest, FhirResponse
@@ -154,6 +155,8 @@ def _patient_checks(ctx: Context, req: FhirRequest, code: str, args: tuple[str, 
         patient_scope.check_readable(ctx.conn, args[0], args[1], ids, task)
     if code in ("create", "update"):
         body = req.body if isinstance(req.body, dict) else {}
+        if args[0] == "QuestionnaireResponse":  # judged as it will be stored: the subject from its Task
+            body = prepared_response(ctx, body)
         patient_scope.check_content(args[0], body, ctx.server.indexer.rows(body), ids, task)
         if task is not None:
             patient_scope.check_task_open(ctx.store, task)

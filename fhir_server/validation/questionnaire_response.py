@@ -171,6 +171,11 @@ class _Walk:
         self.answers = _answers_by_link(response.get("item") or [])
 
     def add(self, code: str, message: str, path: str, item: dict[str, Any] | None = None) -> None:
+        """``item``: the Questionnaire item concerned, whose text (what the person filling in sees) and validation
+        text are named, so a form can show the message where it belongs."""
+        question = item.get("text") if item else None
+        if code == "required" and isinstance(question, str) and question:
+            message = f"{message} ({question})"
         text = _extension(item, VALIDATION_TEXT) if item else None
         if isinstance(text, str) and text:
             message = f"{message}: {text}"
@@ -240,7 +245,9 @@ class _Walk:
         if self.final and isinstance(minimum, int) and len(answers) < minimum:
             self.add("required", f"The minimum number of answers is {minimum} but this has {len(answers)}", path)
         if self.final and definition.get("required") and not answers and enabled:
-            self.add("required", f"No response answer found for required item '{definition.get('linkId')}'", path)
+            self.add(
+                "required", f"No response answer found for required item '{definition.get('linkId')}'", path, definition
+            )
 
     def exclusive(self, answers: list[dict], definition: dict[str, Any], path: str) -> None:
         if len(answers) < 2:

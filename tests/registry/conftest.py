@@ -76,3 +76,31 @@ def dispatching(
             setattr(settings, key, value)
         for sid in ("registry-appointments", "registry-dispatch", "registry-responses"):
             client.delete(f"/fhir/Subscription/{sid}")
+
+
+def consent(client: TestClient, patient: str, registry: str = "nnrr", headers: dict[str, str] | None = None) -> None:
+    """The patient's consent to the registry (N2), as the portal records it."""
+    body: dict[str, Any] = {
+        "resourceType": "Consent",
+        "meta": {"profile": ["https://ryggrad.no/fhir/StructureDefinition/registry-consent"]},
+        "extension": [
+            {
+                "url": "https://ryggrad.no/fhir/StructureDefinition/registry",
+                "valueCoding": {"system": "https://ryggrad.no/fhir/CodeSystem/registry", "code": registry},
+            },
+            {
+                "url": "https://ryggrad.no/fhir/StructureDefinition/consent-channel",
+                "valueCoding": {"system": "https://ryggrad.no/fhir/CodeSystem/consent-channel", "code": "digital"},
+            },
+        ],
+        "status": "active",
+        "scope": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]
+        },
+        "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+        "patient": {"reference": patient},
+        "dateTime": "2026-11-01T12:00:00+01:00",
+        "provision": {"type": "permit"},
+    }
+    response = client.post("/fhir/Consent", json=body, headers=headers or {})
+    assert response.status_code == 201, response.json()

@@ -14,7 +14,7 @@ from fhir_server.norway.identifiers import FNR_SYSTEM
 from fhir_server.server import FhirServer
 from fhir_server.subscriptions.delivery import deliver
 from tests.conftest import bearer
-from tests.registry.conftest import FNR, Mailbox
+from tests.registry.conftest import FNR, Mailbox, consent
 from tests.registry.test_appointment_workflow import OTHER_UNIT, UNIT, World, as_oslo, oslo
 from tests.subscriptions.receiver import Receiver
 from workers.registry.activation import activate_due, expire_due, remind_due
@@ -145,6 +145,7 @@ def test_a_completed_form_completes_its_task_with_start_and_submit_times(dispatc
         "subject": {"reference": f"Patient/{world.patient}"},
     }
     draft = client.post("/fhir/QuestionnaireResponse", json=response).json()
+    consent(client, f"Patient/{world.patient}")  # N2: before the form is sent
     assert deliver(server, "registry-responses") in ("done", "busy")
     assert client.get(f"/fhir/Task/{task['id']}").json()["status"] == "ready"  # a draft completes nothing
     submitted = {**draft, "status": "completed", "authored": "2026-12-05T10:15:30+01:00"}

@@ -14,6 +14,7 @@ from fhir_server.server import FhirServer
 from fhir_server.storage.schema import access_code
 from fhir_server.subscriptions.delivery import deliver
 from tests.conftest import bearer
+from tests.registry.conftest import consent
 from tests.registry.test_appointment_workflow import OTHER_UNIT, UNIT, World
 from tests.registry.test_dispatch import _communications, _sent_for
 
@@ -87,8 +88,11 @@ def test_a_code_opens_exactly_one_form_once_and_nothing_is_sent(dispatching, ser
     )
     assert elsewhere.status_code == 403
     someone_else = client.post("/fhir/QuestionnaireResponse", json=_response(task["id"], other.patient), headers=tablet)
-    assert someone_else.status_code == 403
+    assert someone_else.status_code == 422  # its own Task is for its own patient only
 
+    refused = client.post("/fhir/QuestionnaireResponse", json=_response(task["id"], world.patient), headers=tablet)
+    assert refused.status_code == 422 and "(N2)" in refused.json()["issue"][0]["diagnostics"]  # no consent yet
+    consent(client, f"Patient/{world.patient}", headers=tablet)  # the tablet records it first
     sent = client.post("/fhir/QuestionnaireResponse", json=_response(task["id"], world.patient), headers=tablet)
     assert sent.status_code == 201, sent.json()
     assert deliver(server, "registry-responses") == "done"

@@ -22,6 +22,7 @@ import fhirpathpy
 from fhir_server.auth.ownership import owners
 from fhir_server.rest.context import Context
 from fhir_server.rest.versioning import instant
+from fhir_server.storage.locks import serialise
 from fhir_server.storage.store import StoredVersion
 from fhir_server.subscriptions.channels.task import exactly_once, exactly_once_each, subscriber
 from workers.registry.definitions import REGISTRY_EXTENSION, Condition, FormAction, Offset, RegistryDefinition
@@ -100,6 +101,9 @@ class FollowUps:
         return next((a for a in registry.actions if a.id == action_id), None)
 
     def ensure(self, episode_id: str) -> None:
+        # the episodes' and procedures' subscribers and the scheduler may all look at one episode at once: one at a
+        # time, each seeing the forms the one before it scheduled (a form key must not get two Tasks)
+        serialise(self.ctx.conn, self.ctx.server.db.is_postgres, f"registry-follow-ups:EpisodeOfCare/{episode_id}")
         episode = self.ctx.store.current("EpisodeOfCare", episode_id)
         if episode is None or episode.deleted or episode.content is None:
             return

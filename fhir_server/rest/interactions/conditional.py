@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from fhir_server.errors import bad_request, precondition_failed
 from fhir_server.rest.context import Context
 from fhir_server.rest.resources import claim_resource
+from fhir_server.storage.locks import serialise
 from fhir_server.storage.schema import resource
 from fhir_server.storage.store import CURRENT_COLUMNS, StoredVersion, current_version
 
@@ -31,11 +31,8 @@ def criteria_params(value: str) -> list[tuple[str, str]]:
 def lock_criteria(ctx: Context, resource_type: str, params: Sequence[tuple[str, str]]) -> None:
     """Serialise concurrent conditional writes with the same criteria (PostgreSQL; SQLite writers are serial),
     so two simultaneous conditional creates cannot both create."""
-    if not ctx.server.db.is_postgres:
-        return
     key = resource_type + "?" + "&".join(f"{k}={v}" for k, v in sorted(params))
-    digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
-    ctx.conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": digest})
+    serialise(ctx.conn, ctx.server.db.is_postgres, key)
 
 
 def find_matches(

@@ -1,0 +1,162 @@
+"""Responses to registry forms, as the portal (Helsenorge's renderer) sends them: prepared by the server before they
+are validated and stored.
+
+- refero 22.2.1 leaks an ``initialSelected`` field into answers, which R4 does not have: dropped.
+- A response ``basedOn`` a registry Task (a form sent to a patient) gets what the renderer leaves out from the Task:
+  its subject (the Task's patient; another is a 422), the episode, the Questionnaire; a patient's own response also
+  its author (the patient) and ``authored`` (now, by the server's clock). A patient answers only an open form (409).
+- N2: a completed response to a registry that requires consent (the PlanDefinition's ``registry-consent-rule``)
+  needs the patient's active consent to that registry — given digitally in the portal, or on paper and recorded
+  by staff (N3). Without it, a 422 that says so; the response can still be saved as a draft.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from sqlalchemy import select
+
+from fhir_server.errors import FhirError, Issue
+from fhir_server.rest.context import Context
+from fhir_server.rest.versioning import instant
+from fhir_server.storage.schema import resource
+
+SD = "https://ryggrad.no/fhir/StructureDefinition/"
+EPISODE = SD + "episode"
+REGISTRY = SD + "registry"
+CONSENT_RULE = SD + "registry-consent-rule"
+REGISTRY_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/registry"
+TIMEPOINT_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/registry-timepoint"
+OPEN = frozenset({"requested", "received", "accepted", "ready", "in-progress"})
+FINAL = frozenset({"completed", "amended"})
+LEAKED = "initialSelected"
+
+
+def _without_leaks(items: Any) -> Any:
+    """``item`` lists with refero's leaked answer field removed, at every depth."""
+    if not isinstance(items, list):
+        return items
+    cleaned = []
+    for item in items:
+        if not isinstance(item, dict):
+            cleaned.append(item)
+            continue
+        item = dict(item)
+        if isinstance(item.get("answer"), list):
+            answers = []
+            for answer in item["answer"]:
+                if isinstance(answer, dict):
+                    answer = {k: v for k, v in answer.items() if k != LEAKED}
+                    if "item" in answer:
+                        answer["item"] = _without_leaks(answer["item"])
+                answers.append(answer)
+            item["answer"] = answers
+        if "item" in item:
+            item["item"] = _without_leaks(item["item"])
+        cleaned.append(item)
+    return cleaned
+
+
+def _visible(ctx: Context, task_id: str, task: dict[str, Any]) -> bool:
+    """Whether the caller may see the Task (nothing is learnt of one they may not: it is as if not named)."""
+    principal = ctx.principal
+    if ctx.is_patient and principal is not None:
+        patient = str((task.get("for") or {}).get("reference") or "")
+        mine = patient.startswith("Patient/") and patient.split("/", 1)[1] in ctx.patient_ids()
+        return mine and principal.task in (None, task_id)
+    return ctx.ownership.sees("Task", task)
+
+
+def _registry_task(ctx: Context, response: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """(id, content) of the registry form Task the response answers, if it names one the caller may see."""
+    for based_on in response.get("basedOn") or []:
+        reference = str((based_on or {}).get("reference") or "") if isinstance(based_on, dict) else ""
+        parts = reference.split("/")
+        if len(parts) != 2 or parts[0] != "Task":
+            continue
+        current = ctx.store.current("Task", parts[1])
+        task = current.content if current is not None and not current.deleted else None
+        codings = ((task or {}).get("code") or {}).get("coding") or []
+        if (
+            task is not None
+            and any(c.get("system") == TIMEPOINT_SYSTEM for c in codings)
+            and _visible(ctx, parts[1], task)
+        ):
+            return parts[1], task
+    return None
+
+
+def _extension(content: dict[str, Any], url: str) -> dict[str, Any] | None:
+    return next((e for e in content.get("extension") or [] if isinstance(e, dict) and e.get("url") == url), None)
+
+
+def _registry_code(task: dict[str, Any]) -> str | None:
+    found = _extension(task, REGISTRY)
+    coding = (found or {}).get("valueCoding") or {}
+    return str(coding["code"]) if coding.get("system") == REGISTRY_SYSTEM and coding.get("code") else None
+
+
+def consent_required(ctx: Context, registry: str) -> bool:
+    """Whether the registry's PlanDefinition says its patients must consent (the default) or it is exempt."""
+    for plan in ctx.server.definitions.resources_of_type("PlanDefinition"):
+        coding = ((_extension(plan, REGISTRY) or {}).get("valueCoding")) or {}
+        if coding.get("system") == REGISTRY_SYSTEM and coding.get("code") == registry:
+            return (_extension(plan, CONSENT_RULE) or {}).get("valueCode", "required") != "exempt"
+    return True
+
+
+def has_consented(ctx: Context, patient: str, registry: str) -> bool:
+    """An active, permitting consent of ``patient`` (``Patient/123``) to ``registry``."""
+    plan = ctx.server.search_plan("Consent", [("patient", patient), ("status", "active")], strict=True)
+    rows = ctx.conn.execute(select(resource.c.content).where(*plan.conditions).limit(1000))
+    for row in rows:
+        consent = row.content if isinstance(row.content, dict) else {}
+        coding = ((_extension(consent, REGISTRY) or {}).get("valueCoding")) or {}
+        permits = (consent.get("provision") or {}).get("type", "permit") == "permit"
+        if coding.get("code") == registry and permits:
+            return True
+    return False
+
+
+def prepared_response(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """The response as it is to be validated and stored (see the module's description)."""
+    response = copy.copy(body)
+    if "item" in response:
+        response["item"] = _without_leaks(response["item"])
+    found = _registry_task(ctx, response)
+    if found is None:
+        return response
+    task_id, task = found
+    patient = (task.get("for") or {}).get("reference")
+    subject = (response.get("subject") or {}).get("reference")
+    if subject is not None and subject != patient:
+        raise FhirError(
+            422, [Issue("business-rule", f"The response is about {subject}, but Task/{task_id} is for another patient")]
+        )
+    response["subject"] = {"reference": patient}
+    episode = _extension(task, EPISODE)
+    if episode is not None and _extension(response, EPISODE) is None:
+        response["extension"] = [*(response.get("extension") or []), episode]
+    if not response.get("questionnaire") and (task.get("focus") or {}).get("reference"):
+        response["questionnaire"] = task["focus"]["reference"]
+    if ctx.is_patient:
+        if task.get("status") not in OPEN:
+            raise FhirError(
+                409, [Issue("business-rule", f"The form is {task.get('status')}: it can no longer be answered")]
+            )
+        response["author"] = {"reference": patient}
+        response["authored"] = instant(ctx.now)
+    registry = _registry_code(task)
+    if (
+        response.get("status") in FINAL
+        and registry is not None
+        and consent_required(ctx, registry)
+        and not has_consented(ctx, str(patient), registry)
+    ):
+        message = (
+            f"The patient has not consented to the registry ({registry}): consent is given before the form is sent "
+            "(N2). The response can be saved as a draft."
+        )
+        raise FhirError(422, [Issue("business-rule", message, expression=("QuestionnaireResponse.status",))])
+    return response

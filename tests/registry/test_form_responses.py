@@ -1,0 +1,119 @@
+"""Responses to registry forms as the portal sends them (refero: no subject, author, authored; a leaked
+``initialSelected``): the server completes them from the Task, and a registry that needs consent gets it first (N2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from fhir_server.server import FhirServer
+from tests.conftest import bearer
+from tests.registry.conftest import FNR, consent
+from tests.registry.test_appointment_workflow import oslo
+from workers.registry.activation import activate_due
+
+PRE_CONSULTATION = "https://ryggrad.no/fhir/Questionnaire/nnrr-pre-consultation|1.0.0"
+EPISODE = "https://ryggrad.no/fhir/StructureDefinition/episode"
+
+
+def _as_refero_sends(task: dict[str, Any], status: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": PRE_CONSULTATION,
+        "basedOn": [{"reference": f"Task/{task['id']}"}],
+        "status": status,
+        "item": [
+            {
+                "linkId": "background",
+                "item": [
+                    {
+                        "linkId": "education",
+                        "answer": [
+                            {
+                                "valueCoding": {
+                                    "system": "https://ryggrad.no/fhir/CodeSystem/education",
+                                    "code": "primary",
+                                },
+                                "initialSelected": True,  # refero 22.2.1's leak
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+        **extra,
+    }
+
+
+def test_the_server_completes_a_patients_response_from_its_task(dispatching, server: FhirServer, client: TestClient):
+    world, _, _ = dispatching
+    world.push("2026-12-20T10:00")
+    (episode,) = world.episodes()
+    (task,) = world.tasks(episode)
+    activate_due(server, oslo("2026-12-04T09:00"))
+    patient = bearer(server, "patient", patient=FNR)
+    saved = client.post("/fhir/QuestionnaireResponse", json=_as_refero_sends(task, "in-progress"), headers=patient)
+    assert saved.status_code == 201, saved.json()
+    draft = saved.json()
+    assert draft["subject"] == {"reference": f"Patient/{world.patient}"}
+    assert draft["author"] == {"reference": f"Patient/{world.patient}"}
+    assert draft["authored"]
+    assert {"url": EPISODE, "valueReference": {"reference": f"EpisodeOfCare/{episode['id']}"}} in draft["extension"]
+    assert "initialSelected" not in str(draft)
+
+    # sending: consent comes first (N2); then a required answer left out is named by its question
+    sending = {**draft, "status": "completed"}
+    unconsented = client.put(f"/fhir/QuestionnaireResponse/{draft['id']}", json=sending, headers=patient)
+    assert unconsented.status_code == 422 and "(N2)" in unconsented.json()["issue"][0]["diagnostics"]
+    consent(client, f"Patient/{world.patient}", headers=patient)
+    incomplete = client.put(f"/fhir/QuestionnaireResponse/{draft['id']}", json=sending, headers=patient)
+    assert incomplete.status_code == 422
+    (message,) = [i["diagnostics"] for i in incomplete.json()["issue"]]
+    assert "'consent'" in message and "(Jeg samtykker til at opplysningene registreres" in message
+    assert "Du må samtykke for å sende skjemaet" in message  # the item's own validation text
+
+    other = client.post(
+        "/fhir/QuestionnaireResponse",
+        json=_as_refero_sends(task, "in-progress", subject={"reference": "Patient/someone-else"}),
+        headers=patient,
+    )
+    assert other.status_code in (403, 422)  # a patient writes only their own; anyone else: not the Task's patient
+
+
+def test_consent_comes_before_sending_and_only_where_the_registry_needs_it(dispatching, server, client):
+    world, _, _ = dispatching
+    world.push("2026-12-20T10:00")
+    (task,) = world.tasks(world.episodes()[0])
+    questionless = {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": "https://example.org/Questionnaire/not-held-here",
+        "basedOn": [{"reference": f"Task/{task['id']}"}],
+        "status": "completed",
+    }
+    refused = client.post("/fhir/QuestionnaireResponse", json=questionless)
+    assert refused.status_code == 422
+    assert "not consented to the registry (nnrr)" in refused.json()["issue"][0]["diagnostics"]
+    draft = client.post("/fhir/QuestionnaireResponse", json={**questionless, "status": "in-progress"})
+    assert draft.status_code == 201  # a draft needs no consent
+    consent(client, f"Patient/{world.patient}")
+    assert client.post("/fhir/QuestionnaireResponse", json=questionless).status_code == 201
+
+    opr = type(world)(client, server)  # OPR runs on a consent exemption (P7)
+    opr.push("2026-12-21T10:00", registry="opr")
+    baseline = next(t for t in opr.tasks(opr.episodes()[0]) if t["code"]["coding"][0]["code"] == "baseline")
+    exempt = {**questionless, "basedOn": [{"reference": f"Task/{baseline['id']}"}]}
+    assert client.post("/fhir/QuestionnaireResponse", json=exempt).status_code == 201
+
+
+def test_another_patient_or_a_closed_form_is_refused(dispatching, server, client):
+    world, _, _ = dispatching
+    world.push("2026-12-20T10:00")
+    (task,) = world.tasks(world.episodes()[0])
+    wrong = _as_refero_sends(task, "in-progress", subject={"reference": "Patient/someone-else"})
+    refused = client.post("/fhir/QuestionnaireResponse", json=wrong)
+    assert refused.status_code == 422 and "another patient" in refused.json()["issue"][0]["diagnostics"]
+    client.put(f"/fhir/Task/{task['id']}", json={**task, "status": "cancelled"})
+    patient = bearer(server, "patient", patient=FNR)
+    closed = client.post("/fhir/QuestionnaireResponse", json=_as_refero_sends(task, "in-progress"), headers=patient)
+    assert closed.status_code == 409 and "cancelled" in closed.json()["issue"][0]["diagnostics"]
