@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fhir_server.operations import (
+    patient_everything,
     redeem_code,
     subscription_events,
     subscription_status,
@@ -96,6 +97,16 @@ OPERATIONS: tuple[Operation, ...] = (
         type_level=True,
         methods=("GET", "POST"),
         permission="s",
+    ),
+    Operation(
+        "everything",
+        patient_everything.DEFINITION,
+        patient_everything.everything,
+        "Patient",
+        type_level=True,
+        instance=True,
+        methods=("GET", "POST"),
+        permission="r",
     ),
     Operation("redeem-code", redeem_code.DEFINITION, redeem_code.redeem_code),
 )
