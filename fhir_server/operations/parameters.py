@@ -8,18 +8,6 @@ from typing import Any
 
 from fhir_server.errors import FhirError, Issue, bad_request
 
-_PRIMITIVE_KEYS = {
-    "uri": "valueUri",
-    "code": "valueCode",
-    "string": "valueString",
-    "boolean": "valueBoolean",
-    "integer": "valueInteger",
-    "date": "valueDate",
-    "dateTime": "valueDateTime",
-    "canonical": "valueCanonical",
-    "id": "valueId",
-}
-
 
 @dataclass(frozen=True)
 class ParameterDef:
@@ -86,7 +74,7 @@ def _value(operation: str, param: ParameterDef, item: dict[str, Any]) -> Any:
         if not isinstance(resource, dict):
             raise bad_request(f"{operation}: '{param.name}' must be a resource", param.name)
         return resource
-    key = _PRIMITIVE_KEYS.get(str(param.type))
+    key = f"value{param.type[0].upper()}{param.type[1:]}" if param.type else None  # valueString, valueReference …
     if key is None or key not in item:
         raise bad_request(f"{operation}: '{param.name}' must be a {param.type} ({key or 'value'})", param.name)
     return item[key]

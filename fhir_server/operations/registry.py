@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from fhir_server.operations import (
     patient_everything,
+    patient_request_correction,
+    patient_request_erasure,
     redeem_code,
     subscription_events,
     subscription_status,
@@ -106,6 +108,24 @@ OPERATIONS: tuple[Operation, ...] = (
         type_level=True,
         instance=True,
         methods=("GET", "POST"),
+        permission="r",
+    ),
+    Operation(
+        "request-correction",
+        patient_request_correction.DEFINITION,
+        patient_request_correction.request_correction,
+        "Patient",
+        type_level=True,
+        instance=True,
+        permission="r",  # the patient's own request about their record; the server writes the Task
+    ),
+    Operation(
+        "request-erasure",
+        patient_request_erasure.DEFINITION,
+        patient_request_erasure.request_erasure,
+        "Patient",
+        type_level=True,
+        instance=True,
         permission="r",
     ),
     Operation("redeem-code", redeem_code.DEFINITION, redeem_code.redeem_code),

@@ -43,6 +43,11 @@ def test_the_capability_statement_lists_them(client: TestClient):
     task = next(r for r in rest["resource"] if r["type"] == "Task")
     assert {op["name"] for op in task["operation"]} == {"validate", "dispatch-now", "issue-code", "call-list"}
     patient = next(r for r in rest["resource"] if r["type"] == "Patient")
-    assert [op["name"] for op in patient["operation"]] == ["validate", "everything"]
+    assert [op["name"] for op in patient["operation"]] == [
+        "validate",
+        "everything",
+        "request-correction",
+        "request-erasure",
+    ]
     observation = next(r for r in rest["resource"] if r["type"] == "Observation")
     assert [op["name"] for op in observation["operation"]] == ["validate"]

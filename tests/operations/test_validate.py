@@ -80,7 +80,7 @@ def test_bad_parameters_and_permissions(client, server):
     wrong = {"resourceType": "Parameters", "parameter": [{"name": "nonsense", "valueString": "x"}]}
     assert client.post("/fhir/Patient/$validate", json=wrong).status_code == 400
     assert client.get("/fhir/Patient/x/$validate?mode=sideways").status_code in (400, 404)
-    assert client.post("/fhir/Patient/$everything", json={}).status_code == 404
+    assert client.post("/fhir/Patient/$no-such-operation", json={}).status_code == 404
     reader = bearer(server, "clinician", scope="user/Patient.r", org="974589095")
     assert client.post("/fhir/Patient/$validate", json={"resourceType": "Patient"}, headers=reader).status_code == 403
 

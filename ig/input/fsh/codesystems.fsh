@@ -133,3 +133,12 @@ Description: "Whether a Communication sent the form itself or a reminder of it (
 * ^caseSensitive = true
 * #form "Form" "The form, when it fell due (or at once, N7)."
 * #reminder "Reminder" "A reminder of a form still unanswered (P1)."
+
+CodeSystem: PatientRequestCS
+Id: patient-request
+Title: "What a patient asks of the registry"
+Description: "Requests under the patients' rights, as the code of the Task that carries them to staff."
+* ^url = "https://ryggrad.no/fhir/CodeSystem/patient-request"
+* ^caseSensitive = true
+* #correction "Correction" "Correct data the registry holds about the patient (R2)."
+* #erasure "Erasure" "Erase the patient's registry data (R3), e.g. after consent is withdrawn."
