@@ -125,16 +125,23 @@ _SELECT_VERSION = select(resource_history).where(
 
 
 class ResourceStore:
+    """Reads and writes of one transaction. Creates queued with ``queue_new`` are written by ``flush``, which every
+    read and write here does first (so they see the queued creates, and rids follow the order of creation); a
+    caller reading through the connection itself flushes first."""
+
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._queued: list[tuple[dict[str, Any], str, IndexRows]] = []
+        self._flushed_rids: dict[tuple[str, str], int] = {}  # (type, id) → rid of the queued creates written
 
     # -- reads -------------------------------------------------------------------------------------------------
     def current(self, resource_type: str, resource_id: str) -> StoredVersion | None:
+        self.flush()
         row = self.conn.execute(_SELECT_CURRENT, {"b_type": resource_type, "b_id": resource_id}).first()
         return current_version(row) if row else None
 
     def version(self, resource_type: str, resource_id: str, version_id: int) -> StoredVersion | None:
+        self.flush()
         params = {"b_type": resource_type, "b_id": resource_id, "b_version": version_id}
         row = self.conn.execute(_SELECT_VERSION, params).first()
         return history_version(row) if row else None
@@ -171,6 +178,7 @@ class ResourceStore:
 
         ``may_exist=False`` (server-assigned UUIDs) skips the savepoint that lets the caller recover from a clash.
         """
+        self.flush()
         row = _row(resource_type, resource_id, 1, now, content)
         if may_exist:
             try:
@@ -204,6 +212,7 @@ class ResourceStore:
         queued, self._queued = self._queued, []
         rows = [row for row, _, _ in queued]
         rids = self.conn.execute(_INSERT_CURRENT_ORDERED, rows).scalars().all()
+        self._flushed_rids.update(((row["resource_type"], row["id"]), rid) for row, rid in zip(rows, rids, strict=True))
         self.conn.execute(_INSERT_HISTORY, [{**row, "method": method} for row, method, _ in queued])
         self.insert_index(
             [(rid, row["resource_type"], index) for rid, (row, _, index) in zip(rids, queued, strict=True)]
@@ -218,21 +227,23 @@ class ResourceStore:
         index: IndexRows | None = None,
     ) -> StoredVersion:
         """The next version after ``current`` (``content`` None = deleted); ``VersionConflict`` if not current."""
+        self.flush()
+        rid = current.rid if current.rid is not None else self._flushed_rids.get((current.resource_type, current.id))
         new_version = current.version_id + 1
         deleted = content is None
         values = {"version_id": new_version, "last_updated": now, "deleted": deleted, "content": content}
-        result = self.conn.execute(_UPDATE_CURRENT, {**values, "b_rid": current.rid, "b_version": current.version_id})
+        result = self.conn.execute(_UPDATE_CURRENT, {**values, "b_rid": rid, "b_version": current.version_id})
         if result.rowcount != 1:
             raise VersionConflict(f"{current.resource_type}/{current.id}")
         # The row lock taken by the update makes a clash on the history key impossible.
         self.conn.execute(
             _INSERT_HISTORY, {**values, "resource_type": current.resource_type, "id": current.id, "method": method}
         )
-        assert current.rid is not None
-        self.delete_index([current.rid])
-        self.insert_index([(current.rid, current.resource_type, index)])
+        assert rid is not None
+        self.delete_index([rid])
+        self.insert_index([(rid, current.resource_type, index)])
         return StoredVersion(
-            current.resource_type, current.id, new_version, now, deleted, content, rid=current.rid, method=method
+            current.resource_type, current.id, new_version, now, deleted, content, rid=rid, method=method
         )
 
     def insert_index(self, items: Sequence[tuple[int, str, IndexRows | None]]) -> None:
