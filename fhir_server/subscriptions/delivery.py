@@ -19,12 +19,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, delete, exists, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, exists, or_, select, update
 
 from fhir_server.auth.ownership import Ownership
 from fhir_server.rest.context import utc_now
-from fhir_server.storage.schema import subscription_event, subscription_state
-from fhir_server.storage.store import ResourceStore
+from fhir_server.storage.schema import resource_history, subscription_event, subscription_state
 from fhir_server.subscriptions.channels import DeliveryFailed
 from fhir_server.subscriptions.channels import task as task_channel
 from fhir_server.subscriptions.lifecycle import set_status
@@ -193,20 +192,19 @@ def read_events(
     server: FhirServer, spec: SubscriptionSpec, after: int, until: int | None, limit: int, with_content: bool
 ) -> list[Event]:
     """The Subscription's numbered events after ``after`` (through ``until``), with their versions' content when
-    asked (as the Subscription's owner may see it)."""
-    query = select(subscription_event).where(e.subscription_id == spec.id, e.number > after)
+    asked (as the Subscription's owner may see it), read with them."""
+    query = _with_content(select(subscription_event)) if with_content else select(subscription_event)
+    query = query.where(e.subscription_id == spec.id, e.number > after)
     if until is not None:
         query = query.where(e.number <= until)
     with server.db.reading() as conn:
         rows = conn.execute(query.order_by(e.number).limit(limit)).all()
-        store = ResourceStore(conn)
         ownership = ownership_of(spec)
         events = []
         for row in rows:
             content = None
             if with_content and row.action != "delete":
-                stored = store.version(row.resource_type, row.resource_id, row.version_id)
-                content = _shown(ownership, stored.content if stored else None)
+                content = _shown(ownership, row.version_content)
             events.append(
                 Event(
                     spec.id,
@@ -221,6 +219,13 @@ def read_events(
                 )
             )
     return events
+
+
+def _with_content(query: Select[Any]) -> Select[Any]:
+    """``query`` on events, with the content of each event's version (``version_content``)."""
+    h = resource_history.c
+    version = and_(h.resource_type == e.resource_type, h.id == e.resource_id, h.version_id == e.version_id)
+    return query.add_columns(h.content.label("version_content")).outerjoin(resource_history, version)
 
 
 def _shown(ownership: Ownership, content: dict[str, Any] | None) -> dict[str, Any] | None:
