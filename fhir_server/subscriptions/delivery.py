@@ -73,6 +73,8 @@ def deliver(server: FhirServer, subscription_id: str, worker: str | None = None)
 
 def _lease(server: FhirServer, sid: str, me: str) -> bool:
     now = utc_now()
+    if _leased_to_another(server, sid, me, now):
+        return False  # found by a read: a busy Subscription's wake-ups take no write transaction each
     until = now + timedelta(seconds=server.settings.subscription_lease_s)
     with server.db.writing() as conn:
         result = conn.execute(
@@ -83,6 +85,16 @@ def _lease(server: FhirServer, sid: str, me: str) -> bool:
             .values(lease_owner=me, lease_until=until)
         )
         return result.rowcount == 1
+
+
+def _leased_to_another(server: FhirServer, sid: str, me: str, now: datetime) -> bool:
+    """Whether another worker holds the Subscription's lease. Safe to act on: that worker looks for work again
+    after releasing it (``deliver``), so it sees the events of any wake-up that found the lease taken."""
+    with server.db.reading() as conn:
+        held = conn.execute(
+            select(s.id).where(s.id == sid, s.lease_owner.is_not(None), s.lease_owner != me, s.lease_until >= now)
+        ).first()
+    return held is not None
 
 
 def _release(server: FhirServer, sid: str, me: str) -> None:
@@ -159,6 +171,8 @@ def number_new_events(server: FhirServer, sid: str, me: str) -> int:
     """Number the Subscription's committed, unnumbered events after its last number, in outbox order."""
     numbered = 0
     while True:
+        if not _unnumbered(server, sid, me):
+            return numbered  # found by a read: no write transaction when there is nothing to number
         with server.db.writing() as conn:
             owner = conn.execute(select(s.lease_owner, s.events_since_start).where(s.id == sid)).first()
             if owner is None or owner.lease_owner != me:
@@ -186,6 +200,17 @@ def number_new_events(server: FhirServer, sid: str, me: str) -> int:
                 .values(events_since_start=start + len(seqs))
             )
             numbered += len(seqs)
+
+
+def _unnumbered(server: FhirServer, sid: str, me: str) -> bool:
+    """Whether the Subscription has events to number (``LeaseLost`` when this worker no longer holds it)."""
+    with server.db.reading() as conn:
+        owner = conn.execute(select(s.lease_owner).where(s.id == sid)).scalar()
+        if owner != me:
+            raise LeaseLost(sid)
+        return (
+            conn.execute(select(e.seq).where(e.subscription_id == sid, e.number.is_(None)).limit(1)).first() is not None
+        )
 
 
 def read_events(
