@@ -87,7 +87,7 @@ def _claim(conn: Connection, payloads: list[dict[str, Any]], now: datetime) -> l
     batch; event by event only when a racer recorded some of them meanwhile (another worker, PostgreSQL)."""
     handled = conn.execute(
         select(handled_event.c.subscription_id, handled_event.c.event_id).where(
-            handled_event.c.subscription_id.in_({p["subscription"] for p in payloads}),
+            handled_event.c.subscription_id.in_(sorted({p["subscription"] for p in payloads})),
             handled_event.c.event_id.in_([p["event_id"] for p in payloads]),
         )
     ).all()
