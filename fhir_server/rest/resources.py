@@ -73,6 +73,7 @@ def content_issues(ctx: Context, body: dict[str, Any], profiles: list[str]) -> l
 def find_questionnaires(ctx: Context, url: str) -> list[dict[str, Any]]:
     """The Questionnaires with canonical ``url``: stored ones (found by the search engine), then the conformance
     package's."""
+    ctx.store.flush()  # a Questionnaire created earlier in the transaction
     plan = ctx.server.search_plan("Questionnaire", [("url", escape(url))], strict=True)
     rows = ctx.conn.execute(select(resource.c.content).where(*plan.conditions).limit(50)).all()
     found = [row.content for row in rows if isinstance(row.content, dict)]
@@ -99,7 +100,8 @@ def create_resource(
 ) -> StoredVersion:
     """Version 1. A client-chosen id (update as create) may clash with a racer: ``IdTaken``.
     POST ids are fresh UUIDs (assigned here or by a transaction), which cannot clash; ``deferred`` leaves the
-    write to the store's next ``flush`` (transactions write their creates together)."""
+    write to the store's next ``flush`` (a Bundle's creates, or a worker's, are written together): only for an id
+    no racer can take meanwhile (a fresh one, or see ``update._may_queue``)."""
     rid = resource_id or new_id()
     if resource_type == "Subscription":
         content = prepared_subscription(ctx, rid, content)

@@ -194,8 +194,8 @@ class TransactionRun:
             if entry.request.method in ("POST", "PUT", "PATCH") and entry.index not in self.responses:
                 entry.request.body = self._resolved(entry.request.body)
         for entry in ordered:
-            if METHOD_ORDER[entry.request.method] > METHOD_ORDER["POST"]:
-                self.ctx.store.flush()  # the creates are written before anything that could read them
+            if METHOD_ORDER[entry.request.method] > METHOD_ORDER["POST"] and not _plain_put(entry):
+                self.ctx.store.flush()  # the creates are written before anything that could search them
             if entry.index not in self.responses:
                 self._execute(entry)
         self.ctx.store.flush()
@@ -299,6 +299,12 @@ class TransactionRun:
             return dispatch(self.ctx, req)
 
         self.responses[entry.index] = self._guard(entry, execute)
+
+
+def _plain_put(entry: Entry) -> bool:
+    """A PUT by id: it reads through the store only (which writes queued creates first where it reads one), so
+    the creates can stay queued past it — and its own create by id joins them (``update``)."""
+    return entry.request.method == "PUT" and not entry.request.query
 
 
 def _entries(server: FhirServer, body: dict[str, Any]) -> list[Any]:

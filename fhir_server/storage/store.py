@@ -8,12 +8,13 @@ database, not by a read-then-write check.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, DateTime, Numeric, Table, and_, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from fhir_server.search.index.rows import IndexRows
@@ -42,6 +43,21 @@ _SQLITE_INSERT = {
     kind: f"INSERT INTO {table.name} ({', '.join(table.c.keys())}) VALUES ({', '.join('?' * len(table.c))})"
     for kind, table in INDEX_TABLES.items()
 }
+
+
+#: The positions of the columns whose values need that conversion (dates and numbers), by index table: the rows of
+#: the others (tokens, strings, references, uris: most rows) go as they are.
+_SQLITE_CONVERTED = {
+    kind: tuple(i for i, column in enumerate(table.c) if isinstance(column.type, DateTime | Numeric))
+    for kind, table in INDEX_TABLES.items()
+}
+
+
+def _sqlite_row(row: tuple[Any, ...], positions: tuple[int, ...]) -> tuple[Any, ...]:
+    values = list(row)
+    for i in positions:
+        values[i] = _sqlite_value(values[i])
+    return tuple(values)
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -125,16 +141,24 @@ _SELECT_VERSION = select(resource_history).where(
 
 
 class ResourceStore:
+    """Reads and writes of one transaction. Creates queued with ``queue_new`` are written by ``flush``: before
+    every write here (so rids follow the order of creation) and before a read of a queued resource; a caller
+    reading through the connection itself (a search) flushes first."""
+
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._queued: list[tuple[dict[str, Any], str, IndexRows]] = []
+        self._queued_keys: set[tuple[str, str]] = set()  # (type, id) of the queued creates
+        self._flushed_rids: dict[tuple[str, str], int] = {}  # (type, id) → rid of the queued creates written
 
     # -- reads -------------------------------------------------------------------------------------------------
     def current(self, resource_type: str, resource_id: str) -> StoredVersion | None:
+        self._flush_if_queued(resource_type, resource_id)
         row = self.conn.execute(_SELECT_CURRENT, {"b_type": resource_type, "b_id": resource_id}).first()
         return current_version(row) if row else None
 
     def version(self, resource_type: str, resource_id: str, version_id: int) -> StoredVersion | None:
+        self._flush_if_queued(resource_type, resource_id)
         params = {"b_type": resource_type, "b_id": resource_id, "b_version": version_id}
         row = self.conn.execute(_SELECT_VERSION, params).first()
         return history_version(row) if row else None
@@ -171,10 +195,14 @@ class ResourceStore:
 
         ``may_exist=False`` (server-assigned UUIDs) skips the savepoint that lets the caller recover from a clash.
         """
+        self.flush()
         row = _row(resource_type, resource_id, 1, now, content)
         if may_exist:
+            # a clash must leave the transaction usable: PostgreSQL needs a savepoint for that, SQLite undoes the
+            # failed statement alone
+            savepoint = self.conn.begin_nested() if self.conn.dialect.name == "postgresql" else nullcontext()
             try:
-                with self.conn.begin_nested():
+                with savepoint:
                     rid = self.conn.execute(_INSERT_CURRENT, row).scalar_one()
             except IntegrityError as exc:
                 raise IdTaken(f"{resource_type}/{resource_id}") from exc
@@ -196,18 +224,25 @@ class ResourceStore:
         """Like ``insert_new`` for a fresh server-assigned id, but written by ``flush`` together with the others:
         a transaction of hundreds of creates costs a few round trips instead of three per resource."""
         self._queued.append((_row(resource_type, resource_id, 1, now, content), method, index or IndexRows()))
+        self._queued_keys.add((resource_type, resource_id))
         return StoredVersion(resource_type, resource_id, 1, now, False, content, method=method)
 
     def flush(self) -> None:
         if not self._queued:
             return
         queued, self._queued = self._queued, []
+        self._queued_keys.clear()
         rows = [row for row, _, _ in queued]
         rids = self.conn.execute(_INSERT_CURRENT_ORDERED, rows).scalars().all()
+        self._flushed_rids.update(((row["resource_type"], row["id"]), rid) for row, rid in zip(rows, rids, strict=True))
         self.conn.execute(_INSERT_HISTORY, [{**row, "method": method} for row, method, _ in queued])
         self.insert_index(
             [(rid, row["resource_type"], index) for rid, (row, _, index) in zip(rids, queued, strict=True)]
         )
+
+    def _flush_if_queued(self, resource_type: str, resource_id: str) -> None:
+        if (resource_type, resource_id) in self._queued_keys:
+            self.flush()
 
     def write_version(
         self,
@@ -218,21 +253,23 @@ class ResourceStore:
         index: IndexRows | None = None,
     ) -> StoredVersion:
         """The next version after ``current`` (``content`` None = deleted); ``VersionConflict`` if not current."""
+        self.flush()
+        rid = current.rid if current.rid is not None else self._flushed_rids.get((current.resource_type, current.id))
         new_version = current.version_id + 1
         deleted = content is None
         values = {"version_id": new_version, "last_updated": now, "deleted": deleted, "content": content}
-        result = self.conn.execute(_UPDATE_CURRENT, {**values, "b_rid": current.rid, "b_version": current.version_id})
+        result = self.conn.execute(_UPDATE_CURRENT, {**values, "b_rid": rid, "b_version": current.version_id})
         if result.rowcount != 1:
             raise VersionConflict(f"{current.resource_type}/{current.id}")
         # The row lock taken by the update makes a clash on the history key impossible.
         self.conn.execute(
             _INSERT_HISTORY, {**values, "resource_type": current.resource_type, "id": current.id, "method": method}
         )
-        assert current.rid is not None
-        self.delete_index([current.rid])
-        self.insert_index([(current.rid, current.resource_type, index)])
+        assert rid is not None
+        self.delete_index([rid])
+        self.insert_index([(rid, current.resource_type, index)])
         return StoredVersion(
-            current.resource_type, current.id, new_version, now, deleted, content, rid=current.rid, method=method
+            current.resource_type, current.id, new_version, now, deleted, content, rid=rid, method=method
         )
 
     def insert_index(self, items: Sequence[tuple[int, str, IndexRows | None]]) -> None:
@@ -248,7 +285,9 @@ class ResourceStore:
             if not rows:
                 continue
             if self.conn.dialect.name != "postgresql":
-                self.conn.exec_driver_sql(_SQLITE_INSERT[kind], [tuple(map(_sqlite_value, r)) for r in rows])
+                positions = _SQLITE_CONVERTED[kind]
+                params = [_sqlite_row(r, positions) for r in rows] if positions else rows
+                self.conn.exec_driver_sql(_SQLITE_INSERT[kind], params)
             elif len(rows) >= COPY_FROM:
                 self._copy(table, rows)
             else:

@@ -19,12 +19,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, delete, exists, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, exists, or_, select, update
 
 from fhir_server.auth.ownership import Ownership
 from fhir_server.rest.context import utc_now
-from fhir_server.storage.schema import subscription_event, subscription_state
-from fhir_server.storage.store import ResourceStore
+from fhir_server.storage.schema import resource_history, subscription_event, subscription_state
 from fhir_server.subscriptions.channels import DeliveryFailed
 from fhir_server.subscriptions.channels import task as task_channel
 from fhir_server.subscriptions.lifecycle import set_status
@@ -74,6 +73,8 @@ def deliver(server: FhirServer, subscription_id: str, worker: str | None = None)
 
 def _lease(server: FhirServer, sid: str, me: str) -> bool:
     now = utc_now()
+    if _leased_to_another(server, sid, me, now):
+        return False  # found by a read: a busy Subscription's wake-ups take no write transaction each
     until = now + timedelta(seconds=server.settings.subscription_lease_s)
     with server.db.writing() as conn:
         result = conn.execute(
@@ -84,6 +85,16 @@ def _lease(server: FhirServer, sid: str, me: str) -> bool:
             .values(lease_owner=me, lease_until=until)
         )
         return result.rowcount == 1
+
+
+def _leased_to_another(server: FhirServer, sid: str, me: str, now: datetime) -> bool:
+    """Whether another worker holds the Subscription's lease. Safe to act on: that worker looks for work again
+    after releasing it (``deliver``), so it sees the events of any wake-up that found the lease taken."""
+    with server.db.reading() as conn:
+        held = conn.execute(
+            select(s.id).where(s.id == sid, s.lease_owner.is_not(None), s.lease_owner != me, s.lease_until >= now)
+        ).first()
+    return held is not None
 
 
 def _release(server: FhirServer, sid: str, me: str) -> None:
@@ -160,6 +171,8 @@ def number_new_events(server: FhirServer, sid: str, me: str) -> int:
     """Number the Subscription's committed, unnumbered events after its last number, in outbox order."""
     numbered = 0
     while True:
+        if not _unnumbered(server, sid, me):
+            return numbered  # found by a read: no write transaction when there is nothing to number
         with server.db.writing() as conn:
             owner = conn.execute(select(s.lease_owner, s.events_since_start).where(s.id == sid)).first()
             if owner is None or owner.lease_owner != me:
@@ -189,24 +202,34 @@ def number_new_events(server: FhirServer, sid: str, me: str) -> int:
             numbered += len(seqs)
 
 
+def _unnumbered(server: FhirServer, sid: str, me: str) -> bool:
+    """Whether the Subscription has events to number (``LeaseLost`` when this worker no longer holds it)."""
+    with server.db.reading() as conn:
+        owner = conn.execute(select(s.lease_owner).where(s.id == sid)).scalar()
+        if owner != me:
+            raise LeaseLost(sid)
+        return (
+            conn.execute(select(e.seq).where(e.subscription_id == sid, e.number.is_(None)).limit(1)).first() is not None
+        )
+
+
 def read_events(
     server: FhirServer, spec: SubscriptionSpec, after: int, until: int | None, limit: int, with_content: bool
 ) -> list[Event]:
     """The Subscription's numbered events after ``after`` (through ``until``), with their versions' content when
-    asked (as the Subscription's owner may see it)."""
-    query = select(subscription_event).where(e.subscription_id == spec.id, e.number > after)
+    asked (as the Subscription's owner may see it), read with them."""
+    query = _with_content(select(subscription_event)) if with_content else select(subscription_event)
+    query = query.where(e.subscription_id == spec.id, e.number > after)
     if until is not None:
         query = query.where(e.number <= until)
     with server.db.reading() as conn:
         rows = conn.execute(query.order_by(e.number).limit(limit)).all()
-        store = ResourceStore(conn)
         ownership = ownership_of(spec)
         events = []
         for row in rows:
             content = None
             if with_content and row.action != "delete":
-                stored = store.version(row.resource_type, row.resource_id, row.version_id)
-                content = _shown(ownership, stored.content if stored else None)
+                content = _shown(ownership, row.version_content)
             events.append(
                 Event(
                     spec.id,
@@ -221,6 +244,13 @@ def read_events(
                 )
             )
     return events
+
+
+def _with_content(query: Select[Any]) -> Select[Any]:
+    """``query`` on events, with the content of each event's version (``version_content``)."""
+    h = resource_history.c
+    version = and_(h.resource_type == e.resource_type, h.id == e.resource_id, h.version_id == e.version_id)
+    return query.add_columns(h.content.label("version_content")).outerjoin(resource_history, version)
 
 
 def _shown(ownership: Ownership, content: dict[str, Any] | None) -> dict[str, Any] | None:

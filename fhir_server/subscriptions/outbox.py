@@ -47,6 +47,7 @@ def _found(
     """Which of ``ids`` every search finds, as the Subscription's owner may see them."""
     if not ids:
         return set()
+    ctx.store.flush()  # queued creates are searched too
     ownership = ownership_of(spec)
     conditions: list[ColumnElement[bool]] = [resource.c.resource_type == resource_type, resource.c.id.in_(ids)]
     visible = ownership.condition(resource_type)
@@ -89,7 +90,8 @@ def _fires(ctx: Context, spec: SubscriptionSpec, change: Change) -> bool:
 
 def record(ctx: Context) -> list[str]:
     """Write the outbox rows of ``ctx.changes`` (and keep Subscriptions' delivery state in step with their
-    resources); the Subscriptions to wake once the transaction commits."""
+    resources); the Subscriptions to wake once the transaction commits. Writes what the store still queues."""
+    ctx.store.flush()
     changes, ctx.changes = ctx.changes, []
     if not changes:
         return []

@@ -27,6 +27,7 @@ from fhir_server.auth.units import unit_by_orgnr
 from fhir_server.norway.identifiers import ORGNR_SYSTEM
 from fhir_server.rest.context import Context
 from fhir_server.rest.versioning import instant
+from fhir_server.search.values import escape
 from fhir_server.storage.store import StoredVersion
 from fhir_server.subscriptions.channels.task import exactly_once_each, subscriber
 from workers.registry.definitions import (
@@ -63,6 +64,7 @@ ATTENDED = frozenset({"arrived", "checked-in", "fulfilled"})
 VISIT_DATE = SD + "visit-date"
 PLANNED = SD + "planned-consultation"
 ENDED = frozenset({"cancelled", "noshow", "entered-in-error"})
+SEARCH_CHUNK = 100  # appointments whose episodes one search finds (an OR of at most MAX_UNION index lookups)
 
 
 @subscriber(NAME, batch=True)
@@ -70,9 +72,7 @@ def on_appointments(server: Any, payloads: list[dict[str, Any]]) -> None:
     """A batch of appointment events in one transaction; each appointment once (the handler reads its current
     version, so several events of one appointment need one handling)."""
     with exactly_once_each(server, payloads) as (ctx, fresh):
-        workflow = AppointmentWorkflow(ctx)
-        for appointment_id in dict.fromkeys(p["id"] for p in fresh):
-            workflow.handle(appointment_id)
+        AppointmentWorkflow(ctx).handle_all(list(dict.fromkeys(p["id"] for p in fresh)))
 
 
 def _actor(content: dict[str, Any], resource_type: str) -> str | None:
@@ -118,10 +118,17 @@ class AppointmentWorkflow:
         return set()
 
     # -- the rules ------------------------------------------------------------------------------------------------
-    def handle(self, appointment_id: str) -> None:
+    def handle_all(self, appointment_ids: list[str]) -> None:
+        """Each appointment (once), their live episodes found first, by one search for the batch: handling one
+        appointment touches no other appointment's episodes."""
+        episodes = self.live_episodes(appointment_ids)
+        for appointment_id in appointment_ids:
+            self.handle(appointment_id, episodes.get(appointment_id))
+
+    def handle(self, appointment_id: str, episode: StoredVersion | None) -> None:
+        """The rules for one appointment, whose live episode (if any) is ``episode``."""
         current = self.ctx.store.current("Appointment", appointment_id)
         appointment = current.content if current is not None and not current.deleted else None
-        episode = self.live_episode(appointment_id)
         registry = self.registry_of(appointment) if appointment else None
         status = (appointment or {}).get("status")
         if appointment is None or status in ENDED or registry is None:
@@ -158,10 +165,21 @@ class AppointmentWorkflow:
         self.remove(episode, f"the appointment moved more than {threshold} days after the form was sent (N11)")
         self.open(current, registry, start)
 
-    def live_episode(self, appointment_id: str) -> StoredVersion | None:
-        found = find(self.ctx, "EpisodeOfCare", [("identifier", f"{OPENED_BY}|Appointment/{appointment_id}")])
-        live = [e for e in found if (e.content or {}).get("status") != "entered-in-error"]
-        return live[-1] if live else None
+    def live_episodes(self, appointment_ids: list[str]) -> dict[str, StoredVersion]:
+        """Appointment id → the last episode it opened that is not ``entered-in-error`` (where there is one)."""
+        live: dict[str, StoredVersion] = {}
+        for start in range(0, len(appointment_ids), SEARCH_CHUNK):
+            chunk = appointment_ids[start : start + SEARCH_CHUNK]
+            values = ",".join(f"{escape(OPENED_BY)}|{escape(f'Appointment/{a}')}" for a in chunk)
+            for episode in find(self.ctx, "EpisodeOfCare", [("identifier", values)], limit=100 * len(chunk)):
+                content = episode.content or {}
+                if content.get("status") == "entered-in-error":
+                    continue
+                for identifier in content.get("identifier") or []:
+                    value = str(identifier.get("value") or "")
+                    if identifier.get("system") == OPENED_BY and value.startswith("Appointment/"):
+                        live[value.split("/", 1)[1]] = episode  # found in rid order: the last one stays
+        return live
 
     def baseline_task(self, episode: StoredVersion) -> StoredVersion | None:
         tasks = find(

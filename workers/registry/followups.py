@@ -111,27 +111,32 @@ class FollowUps:
         registry = self.registry_of(content)
         if registry is None:
             return
-        tasks = find(self.ctx, "Task", [("episode", f"EpisodeOfCare/{episode_id}")], limit=1000)
-        if content.get("status") == "entered-in-error":
-            self.withdraw(tasks, "the episode was deleted")
+        status = content.get("status")
+        if status == "entered-in-error":
+            self.withdraw(self.tasks(episode_id), "the episode was deleted")
             return
-        if content.get("status") == "finished":
+        due = [(a, o) for a in registry.actions if a.kind == "follow-up" for o in self.occurrences(episode, a)]
+        if status != "finished" and not due:
+            return  # nothing to withdraw or schedule (an episode before its visit, say): its Tasks are not read
+        tasks = self.tasks(episode_id)
+        if status == "finished":
             in_treatment = [t for t in tasks if (a := self.action_of(t, registry)) and a.anchor == "episode-start"]
             self.withdraw(in_treatment, "the episode has ended")
         by_key = {key: t for t in tasks for key in self._keys(t)}
-        for action in registry.actions:
-            if action.kind != "follow-up":
-                continue
-            for occurrence in self.occurrences(episode, action):
-                existing = by_key.get(occurrence.key)
-                if existing is None:
-                    self.create(episode, registry, action, occurrence)
-                elif (existing.content or {}).get("status") in UNSENT:
-                    excluded = self.exclusion(episode, action, occurrence.due)
-                    if excluded is not None:  # recorded after the form was scheduled
-                        self.exclude(existing, excluded)
-                    else:
-                        self.follow_anchor(existing, occurrence)
+        for action, occurrence in due:
+            existing = by_key.get(occurrence.key)
+            if existing is None:
+                self.create(episode, registry, action, occurrence)
+            elif (existing.content or {}).get("status") in UNSENT:
+                excluded = self.exclusion(episode, action, occurrence.due)
+                if excluded is not None:  # recorded after the form was scheduled
+                    self.exclude(existing, excluded)
+                else:
+                    self.follow_anchor(existing, occurrence)
+
+    def tasks(self, episode_id: str) -> list[StoredVersion]:
+        """The episode's forms."""
+        return find(self.ctx, "Task", [("episode", f"EpisodeOfCare/{episode_id}")], limit=1000)
 
     # -- when -------------------------------------------------------------------------------------------------------
     def occurrences(self, episode: StoredVersion, action: FormAction) -> list[Occurrence]:

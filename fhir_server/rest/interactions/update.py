@@ -42,6 +42,13 @@ def conditional_update(ctx: Context, req: FhirRequest, resource_type: str) -> Fh
     return _write(ctx, req, resource_type, match.id, {**content, "id": match.id})
 
 
+def _may_queue(ctx: Context) -> bool:
+    """Whether a create by id may wait for the bundle's other creates (``ResourceStore.queue_new``): in a Bundle,
+    on SQLite, whose writer lock is held from BEGIN, so no racer can take the id before the flush (on PostgreSQL
+    one can: the create is written at once, where a clash is caught and retried)."""
+    return ctx.in_bundle and not ctx.server.db.is_postgres
+
+
 def _write(ctx: Context, req: FhirRequest, resource_type: str, resource_id: str, content: dict) -> FhirResponse:
     if_match = req.header("if-match")
 
@@ -49,7 +56,7 @@ def _write(ctx: Context, req: FhirRequest, resource_type: str, resource_id: str,
         current = ctx.store.current(resource_type, resource_id)
         check_if_match(if_match, current)
         if current is None:
-            version = create_resource(ctx, resource_type, content, "PUT", resource_id)
+            version = create_resource(ctx, resource_type, content, "PUT", resource_id, deferred=_may_queue(ctx))
             return written_response(ctx, req, version, 201, f"Created {resource_type}/{resource_id}")
         version, changed = update_resource(ctx, current, content, "PUT")
         message = "Updated" if changed else "No change: the resource is identical to the current version"

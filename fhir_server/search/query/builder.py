@@ -20,14 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, not_
+from sqlalchemy import ColumnElement
 
 from fhir_server.errors import Issue, bad_request
 from fhir_server.search.query import composite, date, has, number, quantity, reference, special, string, token, uri
 from fhir_server.search.query.context import MAX_DEPTH, QueryContext, Target, UnknownParameter, Visibility
 from fhir_server.search.query.parameters import ParamName, parse_missing, parse_name, split_or
 from fhir_server.search.query.registry import SearchParam, SearchParameterRegistry
-from fhir_server.search.query.sql import TYPE_TABLES, has_no_row, index_rids
+from fhir_server.search.query.sql import LIVE, TYPE_TABLES, has_no_row, index_rids, of_type
 from fhir_server.storage.schema import resource
 
 #: Parameters about the result set rather than matching: returned in ``plan.controls`` as given.
@@ -192,8 +192,8 @@ def build_conditions(
     builder = _Builder(registry, base_url, moment, dialect, visible)
     plan = SearchPlan(resource_type)
     if resource_type is not None:
-        plan.conditions.append(resource.c.resource_type == resource_type)
-    plan.conditions.append(not_(resource.c.deleted))
+        plan.conditions.append(of_type(resource_type))
+    plan.conditions.append(LIVE)
     groups = _date_groups(resource_type, params, registry)
     for name, value in params:
         if name.split(":", 1)[0] in CONTROL_PARAMETERS:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, FromClause, Select, and_, exists, false, not_, or_, select, true, union
@@ -57,12 +58,27 @@ _SURROGATES = range(0xD800, 0xE000)
 MAX_UNION = 100  # SQLite allows 500 SELECTs in a compound; longer OR lists stay one scan
 
 
+LIVE = not_(resource.c.deleted)
+
+
+@lru_cache(maxsize=1024)
+def of_type(resource_type: str) -> ColumnElement[bool]:
+    """``resource.resource_type = …``, built once per type (SQL expressions are immutable, so shared)."""
+    return resource.c.resource_type == resource_type
+
+
+@lru_cache(maxsize=4096)
+def _rows_of(table: FromClause, resource_type: str | None, param: str) -> tuple[ColumnElement[bool], ...]:
+    """``resource_type = … AND param = …`` on an index table, built once per table, type and parameter: a search
+    plan is built for every search and conditional write, and building SQL expressions is most of its cost."""
+    if resource_type is None:
+        return (table.c.param == param,)
+    return table.c.resource_type == resource_type, table.c.param == param
+
+
 def index_rids(table: FromClause, resource_type: str | None, param: str, *clauses: ColumnElement[bool]) -> Select[Any]:
     """``SELECT rid FROM table WHERE resource_type = … AND param = … AND clauses`` (uncorrelated)."""
-    where: list[ColumnElement[bool]] = [table.c.param == param, *clauses]
-    if resource_type is not None:
-        where.insert(0, table.c.resource_type == resource_type)
-    return select(table.c.rid).where(*where).correlate(None)
+    return select(table.c.rid).where(*_rows_of(table, resource_type, param), *clauses).correlate(None)
 
 
 def alternatives(clause: ColumnElement[bool]) -> list[ColumnElement[bool]]:
@@ -131,11 +147,7 @@ def member_of(column: ColumnElement[Any], query: Select[Any]) -> ColumnElement[b
 
 def live_resources(resource_type: str, *conditions: ColumnElement[bool], column: str = "rid") -> Select[Any]:
     """``SELECT rid|id FROM resource WHERE resource_type = … AND NOT deleted AND conditions`` (uncorrelated)."""
-    return (
-        select(resource.c[column])
-        .where(resource.c.resource_type == resource_type, not_(resource.c.deleted), *conditions)
-        .correlate(None)
-    )
+    return select(resource.c[column]).where(of_type(resource_type), LIVE, *conditions).correlate(None)
 
 
 def any_of(clauses: Iterable[ColumnElement[bool]]) -> ColumnElement[bool]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from fhir_server.rest.context import Context, utc_now
@@ -66,23 +67,53 @@ def exactly_once_each(
     from fhir_server.subscriptions.outbox import record
 
     with server.db.writing() as conn:
-        fresh = []
-        now = utc_now()
-        for payload in payloads:
-            try:
-                with conn.begin_nested():
-                    conn.execute(
-                        insert(handled_event).values(
-                            subscription_id=payload["subscription"], event_id=payload["event_id"], handled=now
-                        )
-                    )
-                fresh.append(payload)
-            except IntegrityError:
-                continue
+        fresh = _claim(conn, payloads, utc_now())
         ctx = Context(server, conn)
         yield ctx, fresh
         wake = record(ctx)
     server.wake(wake)
+
+
+def _key(payload: dict[str, Any]) -> tuple[str, str]:
+    return payload["subscription"], payload["event_id"]
+
+
+def _handled(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {"subscription_id": payload["subscription"], "event_id": payload["event_id"], "handled": now}
+
+
+def _claim(conn: Connection, payloads: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The events not handled before (each once, in order), recorded as handled: one read and one insert for the
+    batch; event by event only when a racer recorded some of them meanwhile (another worker, PostgreSQL)."""
+    handled = conn.execute(
+        select(handled_event.c.subscription_id, handled_event.c.event_id).where(
+            handled_event.c.subscription_id.in_(sorted({p["subscription"] for p in payloads})),
+            handled_event.c.event_id.in_([p["event_id"] for p in payloads]),
+        )
+    ).all()
+    seen = {(row.subscription_id, row.event_id) for row in handled}
+    fresh = []
+    for payload in payloads:
+        if _key(payload) not in seen:
+            seen.add(_key(payload))
+            fresh.append(payload)
+    if not fresh:
+        return []
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(handled_event), [_handled(p, now) for p in fresh])
+        return fresh
+    except IntegrityError:
+        return [p for p in fresh if _claim_one(conn, p, now)]
+
+
+def _claim_one(conn: Connection, payload: dict[str, Any], now: datetime) -> bool:
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(handled_event).values(**_handled(payload, now)))
+    except IntegrityError:
+        return False
+    return True
 
 
 @contextmanager
