@@ -35,6 +35,24 @@ def _also(resource_type: str, patient_id: str) -> Any:
     return and_(resource.c.resource_type == resource_type, resource.c.rid.in_(about))
 
 
+def record_types(ctx: Context) -> list[str]:
+    """The types a patient's record is made of: the Patient compartment's (without the audit trail), and Tasks."""
+    types = [t for t in ctx.server.compartments.resource_types("Patient") if t != "AuditEvent"]
+    return types + [t for t in ALSO if t not in types]
+
+
+def record_condition(ctx: Context, patient_ids: list[str], types: list[str]) -> Any:
+    """The resources of ``types`` in the records of ``patient_ids``."""
+    compartments = ctx.server.compartments
+    return or_(
+        *(
+            compartments.condition("Patient", pid, t) if t not in ALSO else _also(t, pid)
+            for pid in patient_ids
+            for t in types
+        )
+    )
+
+
 def _patients(ctx: Context, resource_id: str | None) -> list[str]:
     if ctx.is_patient:
         own = ctx.patient_ids()
@@ -56,19 +74,12 @@ def everything(ctx: Context, req: FhirRequest, resource_type: str, resource_id: 
     if values.get("start") or values.get("end"):
         raise bad_request("start and end (care dates) are not supported; use _since or _type")
     patients = _patients(ctx, resource_id)
-    compartments = ctx.server.compartments
-    types = [t for t in compartments.resource_types("Patient") if t not in ctx.hidden_types and t != "AuditEvent"]
-    types += [t for t in ALSO if t not in types]
+    types = [t for t in record_types(ctx) if t not in ctx.hidden_types]
     wanted = {t.strip() for value in req.params("_type") for t in value.split(",") if t.strip()}
     if wanted - set(types):
         raise bad_request(f"_type names types outside a patient's record: {', '.join(sorted(wanted - set(types)))}")
-    clauses = [
-        compartments.condition("Patient", pid, t) if t not in ALSO else _also(t, pid)
-        for pid in patients
-        for t in types
-        if not wanted or t in wanted
-    ]
-    conditions = [~resource.c.deleted, or_(*clauses)]
+    chosen = [t for t in types if not wanted or t in wanted]
+    conditions = [~resource.c.deleted, record_condition(ctx, patients, chosen)]
     since = next(iter(req.params("_since")), None)
     if since:
         conditions.append(resource.c.last_updated >= parse_date_range(since, "_since").low)

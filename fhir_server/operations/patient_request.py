@@ -41,6 +41,7 @@ def _patient(ctx: Context, resource_id: str | None) -> str:
 
 def _holders(ctx: Context, patient_id: str) -> set[str]:
     """The units holding the patient's data: owners of the Patient resource and of their episodes."""
+    ctx.store.flush()
     plan = ctx.server.search_plan("EpisodeOfCare", [("patient", f"Patient/{patient_id}")], strict=True)
     rows = ctx.conn.execute(select(resource.c.content).where(*plan.conditions).limit(1000))
     found = set().union(*(owners(row.content) for row in rows)) if rows else set()

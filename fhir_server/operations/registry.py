@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fhir_server.operations import (
+    patient_erase,
     patient_everything,
     patient_request_correction,
     patient_request_erasure,
@@ -128,6 +129,7 @@ OPERATIONS: tuple[Operation, ...] = (
         instance=True,
         permission="r",
     ),
+    Operation("erase", patient_erase.DEFINITION, patient_erase.patient_erase, "Patient", instance=True, permission="d"),
     Operation("redeem-code", redeem_code.DEFINITION, redeem_code.redeem_code),
 )
 

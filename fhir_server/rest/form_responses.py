@@ -108,6 +108,7 @@ def consent_required(ctx: Context, registry: str) -> bool:
 
 def has_consented(ctx: Context, patient: str, registry: str) -> bool:
     """An active, permitting consent of ``patient`` (``Patient/123``) to ``registry``."""
+    ctx.store.flush()  # a consent created earlier in the same transaction counts
     plan = ctx.server.search_plan("Consent", [("patient", patient), ("status", "active")], strict=True)
     rows = ctx.conn.execute(select(resource.c.content).where(*plan.conditions).limit(1000))
     for row in rows:

@@ -48,6 +48,7 @@ def test_the_capability_statement_lists_them(client: TestClient):
         "everything",
         "request-correction",
         "request-erasure",
+        "erase",
     ]
     observation = next(r for r in rest["resource"] if r["type"] == "Observation")
     assert [op["name"] for op in observation["operation"]] == ["validate"]

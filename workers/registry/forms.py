@@ -83,6 +83,7 @@ def clinician_draft(
     finalises it; the unfinished-forms list shows it once the consultation has passed)."""
     draft: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
+        "meta": {"profile": [SD + "registry-questionnaire-response"]},
         "extension": [
             {"url": REGISTRY_EXTENSION, "valueCoding": {"system": REGISTRY_SYSTEM, "code": registry}},
             {"url": EPISODE, "valueReference": {"reference": f"EpisodeOfCare/{episode_id}"}},

@@ -1,5 +1,7 @@
 """Reading and writing registry records inside a subscriber's transaction: searches through the search engine,
-versions through the same write path as any request (so they are validated, indexed, owned and announced)."""
+versions through the same write path as any request (so they are indexed, owned and announced). What the workers
+write is built here, not sent by a client, so it is not validated on each write: the tests validate every kind of
+record the workflow writes against its profile (``tests/registry/test_records_conform.py``)."""
 
 from __future__ import annotations
 

@@ -34,6 +34,8 @@ Description: "The quality registry a resource belongs to."
 * ^context[=].expression = "Task"
 * ^context[+].type = #element
 * ^context[=].expression = "PlanDefinition"
+* ^context[+].type = #element
+* ^context[=].expression = "QuestionnaireResponse"
 * value[x] only Coding
 * value[x] 1..1
 * value[x] from RegistryVS (required)
