@@ -5,6 +5,8 @@ are validated and stored.
 - A response ``basedOn`` a registry Task (a form sent to a patient) gets what the renderer leaves out from the Task:
   its subject (the Task's patient; another is a 422), the episode, the Questionnaire; a patient's own response also
   its author (the patient) and ``authored`` (now, by the server's clock). A patient answers only an open form (409).
+- How it was given is marked (``response-channel``): in the portal, on a clinic tablet (N8), or on paper keyed in by
+  staff on the patient's behalf (N4: the patient its source, the staff member its author).
 - N2: a completed response to a registry that requires consent (the PlanDefinition's ``registry-consent-rule``)
   needs the patient's active consent to that registry — given digitally in the portal, or on paper and recorded
   by staff (N3). Without it, a 422 that says so; the response can still be saved as a draft.
@@ -26,6 +28,10 @@ SD = "https://ryggrad.no/fhir/StructureDefinition/"
 EPISODE = SD + "episode"
 REGISTRY = SD + "registry"
 CONSENT_RULE = SD + "registry-consent-rule"
+CHANNEL = SD + "response-channel"
+CHANNEL_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/response-channel"
+HPR_SYSTEM = "urn:oid:2.16.578.1.12.4.1.4.4"
+STAFF = frozenset({"clerk", "clinician", "local-lead"})
 REGISTRY_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/registry"
 TIMEPOINT_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/registry-timepoint"
 OPEN = frozenset({"requested", "received", "accepted", "ready", "in-progress"})
@@ -120,6 +126,43 @@ def has_consented(ctx: Context, patient: str, registry: str) -> bool:
     return False
 
 
+def _channel(ctx: Context) -> str | None:
+    """How the answers were given: by the patient in the portal, on a clinic tablet, or keyed in by staff (N4)."""
+    principal = ctx.principal
+    if principal is None:
+        return None
+    if principal.role == "patient":
+        return "on-site" if principal.task is not None else "digital"
+    return "paper" if principal.role in STAFF else None
+
+
+def _staff_member(ctx: Context) -> dict[str, str] | None:
+    """The Practitioner keying a paper form in, found by the HPR number of their token."""
+    hpr = ctx.principal.hpr if ctx.principal is not None else None
+    if not hpr:
+        return None
+    plan = ctx.server.search_plan("Practitioner", [("identifier", f"{HPR_SYSTEM}|{hpr}")], strict=True)
+    row = ctx.conn.execute(select(resource.c.id).where(*plan.conditions).limit(1)).first()
+    return {"reference": f"Practitioner/{row.id}"} if row is not None else None
+
+
+def _with_channel(ctx: Context, response: dict[str, Any], patient: Any) -> dict[str, Any]:
+    """The response marked with how it was given; one keyed in from paper names the patient as its source and the
+    staff member as its author (N4)."""
+    channel = _channel(ctx)
+    if channel is None:
+        return response
+    coding = {"system": CHANNEL_SYSTEM, "code": channel}
+    others = [e for e in response.get("extension") or [] if not (isinstance(e, dict) and e.get("url") == CHANNEL)]
+    response = {**response, "extension": [*others, {"url": CHANNEL, "valueCoding": coding}]}
+    if channel == "paper":
+        response.setdefault("source", {"reference": patient})
+        member = _staff_member(ctx) if "author" not in response else None
+        if member is not None:
+            response["author"] = member
+    return response
+
+
 def prepared_response(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """The response as it is to be validated and stored (see the module's description)."""
     response = copy.copy(body)
@@ -141,6 +184,7 @@ def prepared_response(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         response["extension"] = [*(response.get("extension") or []), episode]
     if not response.get("questionnaire") and (task.get("focus") or {}).get("reference"):
         response["questionnaire"] = task["focus"]["reference"]
+    response = _with_channel(ctx, response, patient)
     if ctx.is_patient:
         if task.get("status") not in OPEN:
             raise FhirError(

@@ -117,3 +117,39 @@ def test_another_patient_or_a_closed_form_is_refused(dispatching, server, client
     patient = bearer(server, "patient", patient=FNR)
     closed = client.post("/fhir/QuestionnaireResponse", json=_as_refero_sends(task, "in-progress"), headers=patient)
     assert closed.status_code == 409 and "cancelled" in closed.json()["issue"][0]["diagnostics"]
+
+
+CHANNEL = "https://ryggrad.no/fhir/StructureDefinition/response-channel"
+
+
+def _channel(response: dict[str, Any]) -> str:
+    return next(e["valueCoding"]["code"] for e in response.get("extension", []) if e["url"] == CHANNEL)
+
+
+def test_how_the_answers_were_given_is_marked(dispatching, server: FhirServer, client: TestClient):
+    """N4: staff key in a paper form on the patient's behalf, marked as such; the portal's answers are digital."""
+    world, _, _ = dispatching
+    world.push("2026-12-20T10:00")
+    (task,) = world.tasks(world.episodes()[0])
+    activate_due(server, oslo("2026-12-04T09:00"))
+    digital = client.post(
+        "/fhir/QuestionnaireResponse",
+        json=_as_refero_sends(task, "in-progress"),
+        headers=bearer(server, "patient", patient=FNR),
+    ).json()
+    assert _channel(digital) == "digital"
+    hpr = "9144889"
+    practitioner = client.post(
+        "/fhir/Practitioner",
+        json={
+            "resourceType": "Practitioner",
+            "identifier": [{"system": "urn:oid:2.16.578.1.12.4.1.4.4", "value": hpr}],
+        },
+    ).json()["id"]
+    clerk = bearer(server, "clerk", org="974589095", hpr=hpr)
+    keyed = client.post("/fhir/QuestionnaireResponse", json=_as_refero_sends(task, "in-progress"), headers=clerk)
+    assert keyed.status_code == 201, keyed.json()
+    paper = keyed.json()
+    assert _channel(paper) == "paper"
+    assert paper["source"] == {"reference": f"Patient/{world.patient}"}
+    assert paper["author"] == {"reference": f"Practitioner/{practitioner}"}

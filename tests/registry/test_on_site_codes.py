@@ -95,6 +95,8 @@ def test_a_code_opens_exactly_one_form_once_and_nothing_is_sent(dispatching, ser
     consent(client, f"Patient/{world.patient}", headers=tablet)  # the tablet records it first
     sent = client.post("/fhir/QuestionnaireResponse", json=_response(task["id"], world.patient), headers=tablet)
     assert sent.status_code == 201, sent.json()
+    channel = next(e for e in sent.json()["extension"] if e["url"].endswith("/response-channel"))
+    assert channel["valueCoding"]["code"] == "on-site"
     assert deliver(server, "registry-responses") == "done"
     assert client.get(f"/fhir/Task/{task['id']}").json()["status"] == "completed"
     ended = client.get(f"/fhir/Task/{task['id']}", headers=tablet)

@@ -142,3 +142,13 @@ Description: "Requests under the patients' rights, as the code of the Task that 
 * ^caseSensitive = true
 * #correction "Correction" "Correct data the registry holds about the patient (R2)."
 * #erasure "Erasure" "Erase the patient's registry data (R3), e.g. after consent is withdrawn."
+
+CodeSystem: ResponseChannelCS
+Id: response-channel
+Title: "How a response was given"
+Description: "The channel of a patient's answers to a registry form."
+* ^url = "https://ryggrad.no/fhir/CodeSystem/response-channel"
+* ^caseSensitive = true
+* #digital "Digital" "In the patient portal, signed in."
+* #on-site "On site" "On a clinic tablet opened with a one-time code (N8)."
+* #paper "Paper" "On a paper form, keyed in by staff on the patient's behalf (N4)."

@@ -225,3 +225,14 @@ Description: "When a form still unanswered is to be reminded of (P1); the schedu
 * ^context[=].expression = "Task"
 * value[x] only dateTime
 * value[x] 1..1
+
+Extension: ResponseChannel
+Id: response-channel
+Title: "How a response was given"
+Description: "Whether the patient answered in the portal, on a clinic tablet with a one-time code (N8), or on paper keyed in by staff on the patient's behalf (N4)."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/response-channel"
+* ^context[+].type = #element
+* ^context[=].expression = "QuestionnaireResponse"
+* value[x] only Coding
+* value[x] 1..1
+* value[x] from ResponseChannelVS (required)

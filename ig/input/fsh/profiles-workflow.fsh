@@ -79,7 +79,7 @@ Parent: QuestionnaireResponse
 Id: registry-questionnaire-response
 Title: "Registry questionnaire response"
 Description: "A filled-in registry form: the Questionnaire (canonical with version), the patient, the episode, and who wrote it. A patient's completed form is never changed (N20)."
-* extension contains Registry named registry 0..1 MS and Episode named episode 0..1 MS
+* extension contains Registry named registry 0..1 MS and Episode named episode 0..1 MS and ResponseChannel named channel 0..1 MS
 * questionnaire 1..1 MS
 * status MS
 * subject 1..1 MS

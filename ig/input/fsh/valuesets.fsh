@@ -74,3 +74,10 @@ Description: "What a clinician records on an episode to stop its follow-ups (P4)
 * RegistryExclusionCS#cognitive-impairment
 * RegistryExclusionCS#interpreter
 * RegistryExclusionCS#research
+
+ValueSet: ResponseChannelVS
+Id: response-channel
+Title: "How a response was given"
+Description: "Digital, on site or paper."
+* ^url = "https://ryggrad.no/fhir/ValueSet/response-channel"
+* include codes from system ResponseChannelCS
