@@ -10,6 +10,9 @@
 - ``enableWhen`` decides which items are enabled: a disabled item must have no answers.
 - Only when the response is ``completed`` (or ``amended``): ``required`` items (enabled ones) are answered and
   ``minOccurs`` is met. A draft (``in-progress``) may be partial: that is how "save draft" differs from "submit".
+- The Questionnaire's own rules (SDC ``questionnaire-constraint`` on the Questionnaire: a FHIRPath over the
+  response that must be true, with the message to show; severity ``error`` refuses, ``warning`` does not). A rule
+  for drafts and final responses alike says so itself (``status = 'in-progress' or …``).
 
 Each issue names its place (``QuestionnaireResponse.item[0].answer[1]``) and carries the item's Helsenorge
 ``validationtext`` when the Questionnaire gives one.
@@ -52,6 +55,36 @@ ANSWER_KEYS: dict[str, tuple[str, ...]] = {
     "quantity": ("valueQuantity",),
 }
 _TYPE_NAMES = {"valueUri": "uri", "valueString": "string"}
+
+
+CONSTRAINT = SDC + "questionnaire-constraint"
+_compiled_constraints: dict[str, Any] = {}
+
+
+def constraint_issues(response: dict[str, Any], questionnaire: dict[str, Any]) -> list[Issue]:
+    """The Questionnaire's ``questionnaire-constraint`` rules the response breaks (each with its message)."""
+    import fhirpathpy  # only Questionnaires with rules need it
+    from fhirpathpy.models import models
+
+    issues: list[Issue] = []
+    for extension in questionnaire.get("extension") or ():
+        if not isinstance(extension, dict) or extension.get("url") != CONSTRAINT:
+            continue
+        parts = {e.get("url"): next((v for k, v in e.items() if k.startswith("value")), None)
+                 for e in extension.get("extension") or () if isinstance(e, dict)}  # fmt: skip
+        expression, human = parts.get("expression"), parts.get("human")
+        if not isinstance(expression, str) or not isinstance(human, str):
+            continue
+        compiled = _compiled_constraints.get(expression)
+        if compiled is None:
+            compiled = _compiled_constraints[expression] = fhirpathpy.compile(expression, models["r4"])
+        result = compiled(response)
+        if result != [True]:
+            severity = "warning" if parts.get("severity") == "warning" else "error"
+            key = parts.get("key")
+            message = f"{human} ({key})" if isinstance(key, str) else human
+            issues.append(Issue("invariant", message, severity, ("QuestionnaireResponse",)))
+    return issues
 
 
 def _extension(element: dict[str, Any], url: str) -> Any:
@@ -97,7 +130,7 @@ class QuestionnaireResponseValidator:
     def validate(self, response: dict[str, Any], questionnaire: dict[str, Any]) -> list[Issue]:
         walk = _Walk(self, response, questionnaire)
         walk.items(response.get("item") or [], questionnaire.get("item") or [], "QuestionnaireResponse")
-        return walk.issues
+        return walk.issues + constraint_issues(response, questionnaire)
 
     def display_fits(self, coding: dict[str, Any]) -> bool:
         """Whether a coding's display (if any) is one its code system gives the code (designations count)."""

@@ -476,7 +476,34 @@ def nnrr_clinician() -> dict[str, Any]:
     ]
     form = _form("nnrr-clinician", "NNRR - behandlerskjema", items, "nnrr", HEALTH_PROFESSIONAL)
     form["extension"] = [e for e in form["extension"] if "authenticationrequirement" not in e["url"]]  # staff form
+    form["extension"] += [
+        _constraint(  # the draft opened at booking (N5) has no author yet: the minimum is for what someone writes
+            "nnrr-n14",
+            "status != 'in-progress' or author.empty() or item.where(linkId='visit-date').answer.exists()",
+            "Et utkast må ha dato for konsultasjonen (N14)",
+        ),
+        _constraint(
+            "nnrr-n16",
+            "status = 'in-progress' or status = 'entered-in-error' or item.where(linkId='diagnoses').first()"
+            ".item.where(linkId='localisation').answer.value.code.first() in ('neck' | 'back')",
+            "Den første diagnosen må være nakke- eller ryggrelatert (N16); kan ingen slik diagnose stilles, skal "
+            "pasienten ikke registreres",
+        ),
+    ]
     return form
+
+
+def _constraint(key: str, expression: str, human: str) -> dict[str, Any]:
+    """An SDC questionnaire-constraint: a rule over the whole response that the server checks on every save."""
+    return {
+        "url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/questionnaire-constraint",
+        "extension": [
+            {"url": "key", "valueId": key},
+            {"url": "severity", "valueCode": "error"},
+            {"url": "expression", "valueString": expression},
+            {"url": "human", "valueString": human},
+        ],
+    }
 
 
 def build() -> list[dict[str, Any]]:
