@@ -18,6 +18,7 @@ from tests.subscriptions.receiver import Receiver
 from workers.registry.subscriptions import ensure_subscriptions
 
 FNR = "13097248022"
+EXCLUSIONS = "https://ryggrad.no/fhir/CodeSystem/registry-exclusion"
 
 
 class Mailbox:
@@ -104,3 +105,19 @@ def consent(client: TestClient, patient: str, registry: str = "nnrr", headers: d
     }
     response = client.post("/fhir/Consent", json=body, headers=headers or {})
     assert response.status_code == 201, response.json()
+
+
+def reservation(patient: str) -> dict[str, Any]:
+    """R4: the patient opts out of further questionnaires (an active Consent denying them)."""
+    return {
+        "resourceType": "Consent",
+        "status": "active",
+        "scope": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]
+        },
+        "category": [
+            {"coding": [{"system": "https://ryggrad.no/fhir/CodeSystem/registry-exclusion", "code": "reservation"}]}
+        ],
+        "patient": {"reference": patient},
+        "provision": {"type": "deny"},
+    }

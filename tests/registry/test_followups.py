@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 import workers.registry.followups  # noqa: F401 - registers the subscribers in this process
 from fhir_server.server import FhirServer
 from fhir_server.subscriptions.delivery import deliver
+from tests.registry.conftest import reservation
 from tests.registry.test_appointment_workflow import World, as_oslo, oslo
 from workers.registry.activation import activate_due
 from workers.registry.subscriptions import INTERNAL, ensure_subscriptions
@@ -55,16 +56,7 @@ class FollowUpWorld(World):
 
     def reserve(self) -> None:
         """R4: the patient opts out of further questionnaires (a Consent denying them)."""
-        consent = {
-            "resourceType": "Consent",
-            "status": "active",
-            "scope": {
-                "coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]
-            },
-            "category": [{"coding": [{"system": EXCLUSIONS, "code": "reservation"}]}],
-            "patient": {"reference": f"Patient/{self.patient}"},
-            "provision": {"type": "deny"},
-        }
+        consent = reservation(f"Patient/{self.patient}")
         assert self.client.post("/fhir/Consent", json=consent).status_code == 201
 
     def set_patient(self, **fields: Any) -> None:

@@ -23,7 +23,7 @@ from fhir_server.definitions.registry import Definitions
 from fhir_server.http.app import create_app
 from fhir_server.norway.identifiers import FNR_SYSTEM, ORGNR_SYSTEM, RESH_SYSTEM
 from tests.conftest import _PG_SKIP, bearer
-from tests.registry.conftest import consent
+from tests.registry.conftest import consent, reservation
 from tests.registry.test_appointment_workflow import OSLO, UNIT, as_oslo
 from tests.subscriptions.conftest import _REDIS_SKIP, Deployment
 from tests.subscriptions.receiver import Receiver
@@ -180,16 +180,7 @@ class Timeline:
         assert response.status_code == 200, response.text
 
     def reserve(self, row: Row) -> None:
-        consent = {
-            "resourceType": "Consent",
-            "status": "active",
-            "scope": {
-                "coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]
-            },
-            "category": [{"coding": [{"system": EXCLUSIONS, "code": "reservation"}]}],
-            "patient": {"reference": f"Patient/rule-{row.name}"},
-            "provision": {"type": "deny"},
-        }
+        consent = reservation(f"Patient/rule-{row.name}")
         patient = {"resourceType": "Patient", "id": f"rule-{row.name}"}
         assert self.api.put(f"/fhir/Patient/rule-{row.name}", json=patient, headers=self.ehr).status_code in (200, 201)
         assert self.api.post("/fhir/Consent", json=consent, headers=self.admin).status_code == 201
