@@ -161,12 +161,17 @@ def test_excluded_follow_ups_are_recorded_not_sent(world: FollowUpWorld, setup: 
     assert task["statusReason"]["coding"][0] == {"system": EXCLUSIONS, "code": code}
 
 
-def test_a_deleted_episode_withdraws_its_unsent_follow_ups(world: FollowUpWorld):
+def test_an_episode_deleted_by_staff_withdraws_its_forms(world: FollowUpWorld):
+    """N19: the patient declines at the consultation; the clinician deletes the episode (as N11): its forms — the
+    sent baseline too — are cancelled, and the clinician form's draft withdrawn."""
     world.push("2026-12-20T10:00")
     world.push("2026-12-20T10:00", status="fulfilled")
+    baseline = next(t for t in world.tasks(world.episodes()[0]) if t["code"]["coding"][0]["code"] == "baseline")
+    world.mark_sent(baseline)
     world.change_episode(status="entered-in-error")
-    tasks = {t["identifier"][-1]["value"]: t for t in world.tasks(world.episodes()[0])}
-    assert all(t["status"] == "cancelled" for t in tasks.values())
+    tasks = world.tasks(world.episodes()[0])
+    assert len(tasks) > 1 and all(t["status"] == "cancelled" for t in tasks)
+    assert [d["status"] for d in world.drafts(world.episodes()[0])] == ["entered-in-error"]
 
 
 def test_a_patient_who_opted_out_gets_no_new_forms(world: FollowUpWorld):

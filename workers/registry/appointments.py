@@ -37,7 +37,7 @@ from workers.registry.definitions import (
     FormAction,
     RegistryDefinition,
 )
-from workers.registry.forms import REMINDER_AT, clinician_draft, form_task, open_period
+from workers.registry.forms import REMINDER_AT, clinician_draft, form_task, open_period, withdraw_episode_forms
 from workers.registry.records import (
     RESERVATION,
     UNSENT,
@@ -325,17 +325,7 @@ class AppointmentWorkflow:
     def remove(self, episode: StoredVersion, reason: str) -> None:
         """N11/N12's "deleted": the episode ``entered-in-error``, its open Tasks ``cancelled`` with the reason, its
         clinician form's draft ``entered-in-error``."""
-        for task in find(self.ctx, "Task", [("episode", f"EpisodeOfCare/{episode.id}")]):
-            content = task.content or {}
-            if content.get("status") in ("cancelled", "completed", "entered-in-error", "failed"):
-                continue
-            cancelled = copy.deepcopy(content)
-            cancelled["status"] = "cancelled"
-            cancelled["statusReason"] = {"text": reason}
-            update(self.ctx, task, cancelled)
-        for draft in find(self.ctx, "QuestionnaireResponse", [("episode", f"EpisodeOfCare/{episode.id}")]):
-            if (draft.content or {}).get("status") == "in-progress":
-                update(self.ctx, draft, {**copy.deepcopy(draft.content or {}), "status": "entered-in-error"})
+        withdraw_episode_forms(self.ctx, episode.id, reason)
         content = copy.deepcopy(episode.content or {})
         content["status"] = "entered-in-error"
         update(self.ctx, episode, content)

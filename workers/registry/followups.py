@@ -26,7 +26,7 @@ from fhir_server.storage.locks import serialise
 from fhir_server.storage.store import StoredVersion
 from fhir_server.subscriptions.channels.task import exactly_once, exactly_once_each, subscriber
 from workers.registry.definitions import REGISTRY_EXTENSION, Condition, FormAction, Offset, RegistryDefinition
-from workers.registry.forms import FORM_KEY, excluded_fields, form_task, open_period
+from workers.registry.forms import FORM_KEY, excluded_fields, form_task, open_period, withdraw_episode_forms
 from workers.registry.records import (
     RESERVATION,
     UNSENT,
@@ -112,8 +112,8 @@ class FollowUps:
         if registry is None:
             return
         status = content.get("status")
-        if status == "entered-in-error":
-            self.withdraw(self.tasks(episode_id), "the episode was deleted")
+        if status == "entered-in-error":  # deleted by staff (N19) or by the appointment workflow (N11, N12)
+            withdraw_episode_forms(self.ctx, episode_id, "the episode was deleted")
             return
         due = [(a, o) for a in registry.actions if a.kind == "follow-up" for o in self.occurrences(episode, a)]
         if status != "finished" and not due:

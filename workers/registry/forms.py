@@ -4,6 +4,7 @@ Task, ``cancelled`` with the exclusion as its reason, so response rates can leav
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from fhir_server.rest.context import Context
 from fhir_server.rest.versioning import instant
 from fhir_server.storage.store import StoredVersion
 from workers.registry.definitions import REGISTRY_EXTENSION, REGISTRY_SYSTEM, TIMEPOINT_SYSTEM, FormAction
-from workers.registry.records import EPISODE, EXCLUSION_SYSTEM, create, new_guid
+from workers.registry.records import EPISODE, EXCLUSION_SYSTEM, create, find, new_guid, update
 
 SD = "https://ryggrad.no/fhir/StructureDefinition/"
 TASK_PROFILE = SD + "prom-task"
@@ -93,6 +94,21 @@ def clinician_draft(
         "subject": {"reference": patient},
     }
     return create(ctx, "QuestionnaireResponse", draft, units)
+
+
+CLOSED = frozenset({"cancelled", "completed", "entered-in-error", "failed"})
+
+
+def withdraw_episode_forms(ctx: Context, episode_id: str, reason: str) -> None:
+    """An episode deleted (N11, N12, N19): its open forms ``cancelled`` with the reason (sent ones too: nothing of
+    it is to be answered or counted), its clinician form's draft ``entered-in-error``."""
+    for task in find(ctx, "Task", [("episode", f"EpisodeOfCare/{episode_id}")], limit=1000):
+        content = task.content or {}
+        if content.get("status") not in CLOSED:
+            update(ctx, task, {**copy.deepcopy(content), "status": "cancelled", "statusReason": {"text": reason}})
+    for draft in find(ctx, "QuestionnaireResponse", [("episode", f"EpisodeOfCare/{episode_id}")], limit=1000):
+        if (draft.content or {}).get("status") == "in-progress":
+            update(ctx, draft, {**copy.deepcopy(draft.content or {}), "status": "entered-in-error"})
 
 
 def excluded_fields(code: str, text: str) -> dict[str, Any]:
