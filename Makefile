@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: install install-test run test lint bench profiles clean
+.PHONY: install install-test run test lint bench profiles clean chromium portal
 
 install: $(VENV)/.installed
 
@@ -24,7 +24,26 @@ $(VENV)/.installed-test: pyproject.toml ig/package-lock.json portal/package-lock
 	  npm ci --prefix ig --no-audit --no-fund --loglevel=error && \
 	  npm install --no-save --prefix portal --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: the Implementation Guide and renderer tests will skip"; fi
+	$(MAKE) --no-print-directory chromium
 	touch $@
+
+# Debian's Chromium for the pages' browser tests (Playwright cannot download its own browsers here); without root or
+# the package index, those tests skip and say why
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }) \
+	      || echo "could not install chromium: the browser tests will skip"; \
+	  else echo "chromium is not installed (as root: apt-get install chromium): the browser tests will skip"; fi; }
+
+# the portal's pages (portal/, Vite) built into portal/dist, which the API serves at /portal and /clinic
+portal: portal/dist/index.html
+
+portal/dist/index.html: $(shell find portal/src -type f 2>/dev/null) portal/index.html portal/vite.config.js portal/package.json
+	@if command -v npm >/dev/null; then \
+	  test -d portal/node_modules/vite || npm install --no-save --prefix portal --no-audit --no-fund --loglevel=error; \
+	  cd portal && npx vite build --logLevel warn; \
+	else echo "npm not found: the portal is not built (the API answers 503 at /portal)"; fi
 
 # (portal: `npm install --no-save` keeps the lock's versions; `npm ci` trips over rollup's per-platform optional
 # packages, which a lock written on one platform does not list)
@@ -34,7 +53,7 @@ profiles: install-test
 
 # `make run` is for one machine: the development issuer (`ryggrad token`) on 127.0.0.1, unless set otherwise
 run: export RYGGRAD_AUTH ?= dev
-run: install
+run: install portal
 	$(BIN)/ryggrad migrate
 	$(BIN)/ryggrad load profiles
 	$(BIN)/ryggrad demo

@@ -24,6 +24,7 @@ export function usePath() {
     const update = () => setPath(currentPath());
     listeners.add(update);
     window.addEventListener("popstate", update);
+    update(); // a child's redirect on the first render runs before this effect subscribes
     return () => {
       listeners.delete(update);
       window.removeEventListener("popstate", update);
