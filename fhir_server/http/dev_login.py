@@ -1,11 +1,17 @@
-"""``POST /auth/dev/token``: a patient's sign-in for the portal in development (``RYGGRAD_AUTH=dev`` only).
+"""``POST /auth/dev/token``: sign-in for the portals in development (``RYGGRAD_AUTH=dev`` only).
 
-The portal sends ``{"role": "patient", "pid": "<FNR or DNR>"}`` and gets ``{"access_token": …}`` from the
-development issuer, standing in for ID-porten. The route is added only in ``dev`` mode, and answers 404 should the
-server's settings say otherwise: with ``RYGGRAD_AUTH=jwt`` it does not exist.
+- A patient (the patient portal at ``/portal``) sends ``{"role": "patient", "pid": "<FNR or DNR>"}``, standing in
+  for ID-porten.
+- A unit's staff (the clinician pages at ``/clinic``) send ``{"role": "clinician" | "clerk", "hpr": "<HPR number>",
+  "org": "<the unit's organisation number>"}``, standing in for HelseID.
+
+Either gets ``{"access_token": …}`` from the development issuer. The route is added only in ``dev`` mode, and
+answers 404 should the server's settings say otherwise: with ``RYGGRAD_AUTH=jwt`` it does not exist.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import orjson
 from fastapi import FastAPI
@@ -13,18 +19,65 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from fhir_server.norway.identifiers import is_valid_dnr, is_valid_fnr
+from fhir_server.auth.dev_issuer import DevIssuer
+from fhir_server.norway.identifiers import is_valid_dnr, is_valid_fnr, is_valid_hpr, is_valid_orgnr
 from fhir_server.server import FhirServer
 from fhir_server.settings import Settings
 
 PATH = "/auth/dev/token"
-ROLES = frozenset({"patient"})  # staff get their development tokens from `ryggrad token`
+PATIENT = "patient"
+STAFF_ROLES = frozenset({"clinician", "clerk"})
+ROLES = frozenset({PATIENT, *STAFF_ROLES})
 LIFETIME_S = 3600
 MAX_BODY = 1024
 
 
+class Refused(Exception):
+    """A sign-in the development issuer will not give a token for: 400 with ``message``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def _refuse(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
+
+
+def _text(data: dict[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    return value.strip() if isinstance(value, str) else None
+
+
+def _patient_claims(data: dict[str, Any]) -> dict[str, str]:
+    pid = _text(data, "pid")
+    if pid is None or not (is_valid_fnr(pid) or is_valid_dnr(pid)):
+        raise Refused("pid must be a valid national identity number (FNR or DNR)")
+    return {"patient": pid, "client_id": "ryggrad-portal"}
+
+
+def _staff_claims(data: dict[str, Any]) -> dict[str, str]:
+    hpr = _text(data, "hpr")
+    org = _text(data, "org")
+    if hpr is None or not is_valid_hpr(hpr):
+        raise Refused("hpr must be an HPR number: 4 to 9 digits, not starting with 0")
+    if org is None or not is_valid_orgnr(org):
+        raise Refused("org must be the unit's organisation number: 9 digits with a valid control digit")
+    return {"hpr": hpr, "org": org, "client_id": "ryggrad-clinic"}
+
+
+def claims_for(data: object) -> tuple[str, dict[str, str]]:
+    """The role and the ``DevIssuer.mint`` arguments a sign-in body asks for (``Refused`` when it is not valid)."""
+    if not isinstance(data, dict):
+        raise Refused("the body must be a JSON object")
+    role = data.get("role")
+    if role not in ROLES:
+        raise Refused(f"role must be one of {sorted(ROLES)}")
+    return role, _patient_claims(data) if role == PATIENT else _staff_claims(data)
+
+
+def _mint(issuer: DevIssuer, role: str, claims: dict[str, str]) -> str:
+    return issuer.mint(role, lifetime_s=LIFETIME_S, **claims)
 
 
 async def dev_token(request: Request) -> Response:
@@ -39,13 +92,11 @@ async def dev_token(request: Request) -> Response:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
         return _refuse(400, "the body must be JSON")
-    role = data.get("role") if isinstance(data, dict) else None
-    pid = data.get("pid") if isinstance(data, dict) else None
-    if role not in ROLES:
-        return _refuse(400, f"role must be one of {sorted(ROLES)}")
-    if not isinstance(pid, str) or not (is_valid_fnr(pid) or is_valid_dnr(pid)):
-        return _refuse(400, "pid must be a valid national identity number (FNR or DNR)")
-    token = await run_in_threadpool(issuer.mint, role, patient=pid, client_id="ryggrad-portal", lifetime_s=LIFETIME_S)
+    try:
+        role, claims = claims_for(data)
+    except Refused as refused:
+        return _refuse(400, refused.message)
+    token = await run_in_threadpool(_mint, issuer, role, claims)
     return JSONResponse({"access_token": token, "token_type": "Bearer", "expires_in": LIFETIME_S})
 
 
