@@ -5,6 +5,10 @@ are validated and stored.
 - A response ``basedOn`` a registry Task (a form sent to a patient) gets what the renderer leaves out from the Task:
   its subject (the Task's patient; another is a 422), the episode, the Questionnaire; a patient's own response also
   its author (the patient) and ``authored`` (now, by the server's clock). A patient answers only an open form (409).
+- A response answers the Task's own Questionnaire, or an alternative its registry's PlanDefinition declares for it
+  (a nested action of the form's action): OPR's short baseline (P6), given on site by the office — staff or a clinic
+  tablet, for a form still open — for a patient who did not answer the full form before arriving. Another form is a
+  422.
 - How it was given is marked (``response-channel``): in the portal, on a clinic tablet (N8), or on paper keyed in by
   staff on the patient's behalf (N4: the patient its source, the staff member its author).
 - N2: a completed response to a registry that requires consent (the PlanDefinition's ``registry-consent-rule``)
@@ -126,6 +130,46 @@ def has_consented(ctx: Context, patient: str, registry: str) -> bool:
     return False
 
 
+def _canonical(reference: Any) -> tuple[str, str | None]:
+    url, _, version = str(reference or "").partition("|")
+    return url, version or None
+
+
+def _same_form(one: Any, other: Any) -> bool:
+    """Whether two canonical references name the same Questionnaire (a version on one side only matches any)."""
+    (url, version), (other_url, other_version) = _canonical(one), _canonical(other)
+    return url == other_url and (version is None or other_version is None or version == other_version)
+
+
+def _alternatives(ctx: Context, form: str) -> list[str]:
+    """The forms a registry's PlanDefinition declares as alternatives to ``form`` (its action's nested actions)."""
+    found = []
+    for plan in ctx.server.definitions.resources_of_type("PlanDefinition"):
+        for action in plan.get("action") or []:
+            if isinstance(action, dict) and _same_form(action.get("definitionCanonical"), form):
+                found += [a["definitionCanonical"] for a in action.get("action") or [] if a.get("definitionCanonical")]
+    return found
+
+
+def _check_form(ctx: Context, response: dict[str, Any], task_id: str, task: dict[str, Any]) -> None:
+    """The response answers the Task's form, or an alternative given on site while the form is open (P6)."""
+    asked = (task.get("focus") or {}).get("reference")
+    answered = response.get("questionnaire")
+    if not asked or not answered or _same_form(answered, asked):
+        return
+    if not any(_same_form(answered, alternative) for alternative in _alternatives(ctx, asked)):
+        message = f"Task/{task_id} asks for the form {asked}; the response answers {answered}"
+        raise FhirError(422, [Issue("business-rule", message, expression=("QuestionnaireResponse.questionnaire",))])
+    principal = ctx.principal
+    on_site = principal is not None and (principal.role in STAFF or principal.task is not None)
+    if not on_site:
+        message = f"{answered} is given on site by the clinic, in place of {asked} (P6)"
+        raise FhirError(422, [Issue("business-rule", message, expression=("QuestionnaireResponse.questionnaire",))])
+    if task.get("status") not in OPEN:
+        message = f"The form is {task.get('status')}: a short form can no longer take its place"
+        raise FhirError(409, [Issue("business-rule", message)])
+
+
 def _channel(ctx: Context) -> str | None:
     """How the answers were given: by the patient in the portal, on a clinic tablet, or keyed in by staff (N4)."""
     principal = ctx.principal
@@ -184,6 +228,7 @@ def prepared_response(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         response["extension"] = [*(response.get("extension") or []), episode]
     if not response.get("questionnaire") and (task.get("focus") or {}).get("reference"):
         response["questionnaire"] = task["focus"]["reference"]
+    _check_form(ctx, response, task_id, task)
     response = _with_channel(ctx, response, patient)
     if ctx.is_patient:
         if task.get("status") not in OPEN:

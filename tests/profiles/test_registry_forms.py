@@ -43,7 +43,7 @@ def _first_answer(item: dict) -> dict:
     }[item["type"]]
 
 
-def _response(form: dict, status: str, skip: tuple[str, ...] = ()) -> dict:
+def answered_response(form: dict, status: str, skip: tuple[str, ...] = ()) -> dict:
     """Every enabled item answered with its first option (so enableWhen conditions on another first option hold)."""
     firsts = {i["linkId"]: _first_answer(i) for i in _walk(form["item"]) if i["type"] not in ("group", "quantity")}
 
@@ -123,18 +123,18 @@ def test_instrument_sizes_follow_the_registry_rules():
 @pytest.mark.parametrize("path", FORMS, ids=[p.stem for p in FORMS])
 def test_a_complete_response_passes(definitions, path):
     form = _load(path)
-    assert QuestionnaireResponseValidator(definitions).validate(_response(form, "completed"), form) == []
+    assert QuestionnaireResponseValidator(definitions).validate(answered_response(form, "completed"), form) == []
 
 
 def test_the_server_holds_the_consent_gate(client):
     form = _load(PROFILES / "Questionnaire-nnrr-pre-consultation.json")
-    draft = _response(form, "in-progress", skip=("consent",))
+    draft = answered_response(form, "in-progress", skip=("consent",))
     assert client.post("/fhir/QuestionnaireResponse", json=draft).status_code == 201
     refused = client.post("/fhir/QuestionnaireResponse", json={**draft, "status": "completed"})
     assert refused.status_code == 422, refused.text
     said = refused.json()["issue"][0]["diagnostics"]
     assert "'consent'" in said and "Du må samtykke" in said
-    assert client.post("/fhir/QuestionnaireResponse", json=_response(form, "completed")).status_code == 201
+    assert client.post("/fhir/QuestionnaireResponse", json=answered_response(form, "completed")).status_code == 201
 
 
 def test_the_clinician_form_drafts_with_a_visit_date_and_finalises_complete(client):
@@ -151,13 +151,13 @@ def test_the_clinician_form_drafts_with_a_visit_date_and_finalises_complete(clie
     assert refused.status_code == 422
     missing = " ".join(i["diagnostics"] for i in refused.json()["issue"])
     assert "'diagnoses'" in missing and "'professions'" in missing  # N15: the user is told which
-    wrong_code = _response(form, "completed")
+    wrong_code = answered_response(form, "completed")
     for group in wrong_code["item"]:
         if group["linkId"] == "diagnoses":
             next(i for i in group["item"] if i["linkId"] == "icd10")["answer"] = [{"valueString": "back pain"}]
     bad = client.post("/fhir/QuestionnaireResponse", json=wrong_code)
     assert bad.status_code == 422 and "ICD-10" in bad.json()["issue"][0]["diagnostics"]
-    assert client.post("/fhir/QuestionnaireResponse", json=_response(form, "completed")).status_code == 201
+    assert client.post("/fhir/QuestionnaireResponse", json=answered_response(form, "completed")).status_code == 201
 
 
 def test_a_registry_loads_its_licensed_wording_as_a_new_version(client):
@@ -169,8 +169,8 @@ def test_a_registry_loads_its_licensed_wording_as_a_new_version(client):
     licensed["version"] = "2.0.0"
     licensed["item"][0]["text"] = "The registry's licensed wording"
     assert client.put(f"/fhir/Questionnaire/{licensed['id']}", json=licensed).status_code == 201
-    answered = _response(licensed, "completed")
+    answered = answered_response(licensed, "completed")
     assert answered["questionnaire"].endswith("|2.0.0")
     assert client.post("/fhir/QuestionnaireResponse", json=answered).status_code == 201
-    old = _response(form, "completed", skip=("pgic",))  # 1.0.0 requires pgic: still enforced for 1.0.0
+    old = answered_response(form, "completed", skip=("pgic",))  # 1.0.0 requires pgic: still enforced for 1.0.0
     assert client.post("/fhir/QuestionnaireResponse", json=old).status_code == 422

@@ -3,18 +3,25 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.testclient import TestClient
 
 from fhir_server.server import FhirServer
+from fhir_server.subscriptions.delivery import deliver
 from tests.conftest import bearer
+from tests.profiles.test_registry_forms import PROFILES, answered_response
 from tests.registry.conftest import FNR, consent
 from tests.registry.test_appointment_workflow import oslo
 from workers.registry.activation import activate_due
 
 PRE_CONSULTATION = "https://ryggrad.no/fhir/Questionnaire/nnrr-pre-consultation|1.0.0"
 EPISODE = "https://ryggrad.no/fhir/StructureDefinition/episode"
+
+
+def _form(name: str) -> dict[str, Any]:
+    return json.loads((PROFILES / f"Questionnaire-{name}.json").read_text())
 
 
 def _as_refero_sends(task: dict[str, Any], status: str, **extra: Any) -> dict[str, Any]:
@@ -85,25 +92,69 @@ def test_consent_comes_before_sending_and_only_where_the_registry_needs_it(dispa
     world, _, _ = dispatching
     world.push("2026-12-20T10:00")
     (task,) = world.tasks(world.episodes()[0])
-    questionless = {
-        "resourceType": "QuestionnaireResponse",
-        "questionnaire": "https://example.org/Questionnaire/not-held-here",
+    answers = {
+        **answered_response(_form("nnrr-pre-consultation"), "completed"),
         "basedOn": [{"reference": f"Task/{task['id']}"}],
-        "status": "completed",
     }
-    refused = client.post("/fhir/QuestionnaireResponse", json=questionless)
+    refused = client.post("/fhir/QuestionnaireResponse", json=answers)
     assert refused.status_code == 422
     assert "not consented to the registry (nnrr)" in refused.json()["issue"][0]["diagnostics"]
-    draft = client.post("/fhir/QuestionnaireResponse", json={**questionless, "status": "in-progress"})
+    draft = client.post("/fhir/QuestionnaireResponse", json={**answers, "status": "in-progress"})
     assert draft.status_code == 201  # a draft needs no consent
     consent(client, f"Patient/{world.patient}")
-    assert client.post("/fhir/QuestionnaireResponse", json=questionless).status_code == 201
+    assert client.post("/fhir/QuestionnaireResponse", json=answers).status_code == 201
 
     opr = type(world)(client, server)  # OPR runs on a consent exemption (P7)
     opr.push("2026-12-21T10:00", registry="opr")
     baseline = next(t for t in opr.tasks(opr.episodes()[0]) if t["code"]["coding"][0]["code"] == "baseline")
-    exempt = {**questionless, "basedOn": [{"reference": f"Task/{baseline['id']}"}]}
+    exempt = {
+        **answered_response(_form("opr-baseline"), "completed"),
+        "basedOn": [{"reference": f"Task/{baseline['id']}"}],
+    }
     assert client.post("/fhir/QuestionnaireResponse", json=exempt).status_code == 201
+
+
+def test_a_response_answers_the_tasks_form(dispatching, client):
+    world, _, _ = dispatching
+    world.push("2026-12-20T10:00")
+    (task,) = world.tasks(world.episodes()[0])
+    other = {
+        **answered_response(_form("nnrr-follow-up-6m"), "in-progress"),
+        "basedOn": [{"reference": f"Task/{task['id']}"}],
+    }
+    refused = client.post("/fhir/QuestionnaireResponse", json=other)
+    assert refused.status_code == 422
+    assert "asks for the form https://ryggrad.no/fhir/Questionnaire/nnrr-pre-consultation" in str(refused.json())
+
+
+def test_the_office_gives_the_opr_short_baseline_on_site(dispatching, server, client):
+    """P6: a patient who arrives without having answered the baseline gets the short form from the office, with
+    the reason; it completes the baseline Task. The patient cannot pick it in the portal, nor for a closed form."""
+    world, _, _ = dispatching
+    world.push("2026-12-21T10:00", registry="opr")
+    baseline = next(t for t in world.tasks(world.episodes()[0]) if t["code"]["coding"][0]["code"] == "baseline")
+    activate_due(server, oslo("2026-12-10T09:00"))
+    short = {
+        **answered_response(_form("opr-short-baseline"), "completed"),
+        "basedOn": [{"reference": f"Task/{baseline['id']}"}],
+    }
+    reasons = [i for i in short["item"] if i["linkId"] == "short-reason"]
+    assert reasons and reasons[0]["answer"][0]["valueCoding"]["system"].endswith("/short-reason")
+
+    by_patient = client.post("/fhir/QuestionnaireResponse", json=short, headers=bearer(server, "patient", patient=FNR))
+    assert by_patient.status_code == 422 and "(P6)" in by_patient.json()["issue"][0]["diagnostics"]
+
+    clerk = bearer(server, "clerk", org="974589095")
+    given = client.post("/fhir/QuestionnaireResponse", json=short, headers=clerk)
+    assert given.status_code == 201, given.text
+    assert given.json()["questionnaire"].startswith("https://ryggrad.no/fhir/Questionnaire/opr-short-baseline")
+    assert deliver(server, "registry-responses") == "done"
+    task = client.get(f"/fhir/Task/{baseline['id']}").json()
+    assert task["status"] == "completed"
+    assert task["output"][0]["valueReference"]["reference"] == f"QuestionnaireResponse/{given.json()['id']}"
+
+    again = client.post("/fhir/QuestionnaireResponse", json=short, headers=clerk)
+    assert again.status_code == 409 and "completed" in again.json()["issue"][0]["diagnostics"]
 
 
 def test_another_patient_or_a_closed_form_is_refused(dispatching, server, client):
