@@ -178,6 +178,27 @@ class Settings(BaseSettings):
         description="The sender of e-mails; choose one that names no clinic or condition (it is health data too).",
     )
 
+    # Scoring (workers/scoring): the missing-item limits of section 4 of the registry rules, and the EQ-5D value set
+    scoring_odi_max_missing: int = Field(
+        default=2, description="ODI is scored with at most this many sections missing."
+    )
+    scoring_ndi_max_missing: int = Field(default=2, description="NDI is scored with at most this many items missing.")
+    scoring_hscl10_min_answered: int = Field(default=7, description="HSCL-10 is scored from this many items answered.")
+    scoring_fabq_max_missing: int = Field(
+        default=0, description="Each FABQ subscale is scored with at most this many of its items missing."
+    )
+    scoring_uhi_min_answered: int = Field(
+        default=3, description="The UHI complaint count is given from this many items answered."
+    )
+    scoring_eq5d_value_set: str = Field(
+        default="dk-2021",
+        description="The EQ-5D-5L value set the index is computed with: a file <name>.json in workers/scoring/"
+        "value_sets/ or in scoring_value_set_dir.",
+    )
+    scoring_value_set_dir: Path | None = Field(
+        default=None, description="A folder of further EQ-5D-5L value sets (JSON, as the shipped ones)."
+    )
+
     @property
     def broker(self) -> str:
         return self.broker_url or "filesystem://"

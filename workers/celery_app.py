@@ -31,6 +31,7 @@ SUBSCRIBERS = (
     "workers.registry.dispatch",
     "workers.registry.responses",
     "workers.registry.followups",
+    "workers.scoring.worker",
 )
 
 
@@ -72,12 +73,7 @@ def make_app(settings: Settings) -> Celery:
             "activate": {"task": "ryggrad.registry.activate", "schedule": settings.registry_activation_interval_s},
         },
         beat_schedule_filename=str(Path(settings.data_dir).resolve() / "celerybeat-schedule"),
-        imports=[
-            "workers.tasks",
-            "workers.registry.appointments",
-            "workers.registry.dispatch",
-            *settings.subscriber_modules,
-        ],
+        imports=[*SUBSCRIBERS, *settings.subscriber_modules],
     )
     return app
 

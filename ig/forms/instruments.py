@@ -56,6 +56,7 @@ def numbered(key: str, low: int, high: int, low_label: str, high_label: str) -> 
 
 
 SCALES = {
+    "0-3": numbered("0-3", 0, 3, "ingen plager", "alvorlige plager"),
     "0-5": numbered("0-5", 0, 5, "minst plager", "mest plager"),
     "0-6": numbered("0-6", 0, 6, "helt uenig", "helt enig"),
     "1-4": numbered("1-4", 1, 4, "ikke i det hele tatt", "svært mye"),
@@ -169,7 +170,7 @@ ODI = Instrument("odi", "Funksjon, rygg (ODI)", 10, "0-5")
 NDI = Instrument("ndi", "Funksjon, nakke (NDI)", 10, "0-5")
 FABQ = Instrument("fabq", "Tanker om aktivitet og arbeid (FABQ)", 11, "0-6")
 HSCL10 = Instrument("hscl10", "Psykiske plager (HSCL-10)", 10, "1-4")
-UHI = Instrument("uhi", "Subjektive helseplager (UHI)", 33, "yes-no")
+UHI = Instrument("uhi", "Subjektive helseplager (UHI)", 33, "0-3")
 EQ5D = Instrument(
     "eq5d",
     "Helsetilstand i dag (EQ-5D-5L)",

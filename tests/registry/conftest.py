@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -13,9 +14,10 @@ from starlette.testclient import TestClient
 import workers.registry.dispatch  # noqa: F401 - registers the subscriber in this process
 from fhir_server.norway.identifiers import FNR_SYSTEM
 from fhir_server.server import FhirServer
+from tests.profiles.test_registry_forms import PROFILES, answered_response
 from tests.registry.test_appointment_workflow import World
 from tests.subscriptions.receiver import Receiver
-from workers.registry.subscriptions import ensure_subscriptions
+from workers.registry.subscriptions import INTERNAL, ensure_subscriptions
 
 FNR = "13097248022"
 EXCLUSIONS = "https://ryggrad.no/fhir/CodeSystem/registry-exclusion"
@@ -75,7 +77,7 @@ def dispatching(
         helsenorge.stop()
         for key, value in saved.items():
             setattr(settings, key, value)
-        for sid in ("registry-appointments", "registry-dispatch", "registry-responses"):
+        for sid, *_ in INTERNAL:
             client.delete(f"/fhir/Subscription/{sid}")
 
 
@@ -121,3 +123,9 @@ def reservation(patient: str) -> dict[str, Any]:
         "patient": {"reference": patient},
         "provision": {"type": "deny"},
     }
+
+
+def pre_consultation_answers() -> dict[str, Any]:
+    """The NNRR pre-consultation form answered in full (every item its first option)."""
+    form = json.loads((PROFILES / "Questionnaire-nnrr-pre-consultation.json").read_text())
+    return answered_response(form, "completed")

@@ -14,7 +14,7 @@ from fhir_server.norway.identifiers import FNR_SYSTEM
 from fhir_server.server import FhirServer
 from fhir_server.subscriptions.delivery import deliver
 from tests.conftest import bearer
-from tests.registry.conftest import FNR, Mailbox, consent
+from tests.registry.conftest import FNR, Mailbox, consent, pre_consultation_answers
 from tests.registry.test_appointment_workflow import OTHER_UNIT, UNIT, World, as_oslo, oslo
 from tests.subscriptions.receiver import Receiver
 from workers.registry.activation import activate_due, expire_due, remind_due
@@ -139,7 +139,7 @@ def test_a_completed_form_completes_its_task_with_start_and_submit_times(dispatc
     activate_due(server, oslo("2026-12-04T09:00"))
     response = {
         "resourceType": "QuestionnaireResponse",
-        "questionnaire": "https://example.org/Questionnaire/not-held-here",
+        **pre_consultation_answers(),
         "basedOn": [{"reference": f"Task/{task['id']}"}],
         "status": "in-progress",
         "subject": {"reference": f"Patient/{world.patient}"},

@@ -14,7 +14,7 @@ from fhir_server.server import FhirServer
 from fhir_server.storage.schema import access_code
 from fhir_server.subscriptions.delivery import deliver
 from tests.conftest import bearer
-from tests.registry.conftest import consent
+from tests.registry.conftest import consent, pre_consultation_answers
 from tests.registry.test_appointment_workflow import OTHER_UNIT, UNIT, World
 from tests.registry.test_dispatch import _communications, _sent_for
 
@@ -41,7 +41,7 @@ def _tablet(response: Any) -> dict[str, str]:
 def _response(task_id: str, patient: str, status: str = "completed") -> dict[str, Any]:
     return {
         "resourceType": "QuestionnaireResponse",
-        "questionnaire": "https://example.org/Questionnaire/not-held-here",
+        **pre_consultation_answers(),
         "basedOn": [{"reference": f"Task/{task_id}"}],
         "status": status,
         "subject": {"reference": f"Patient/{patient}"},

@@ -23,7 +23,7 @@ from fhir_server.definitions.registry import Definitions
 from fhir_server.http.app import create_app
 from fhir_server.norway.identifiers import FNR_SYSTEM, ORGNR_SYSTEM, RESH_SYSTEM
 from tests.conftest import _PG_SKIP, bearer
-from tests.registry.conftest import consent, reservation
+from tests.registry.conftest import consent, pre_consultation_answers, reservation
 from tests.registry.test_appointment_workflow import OSLO, UNIT, as_oslo
 from tests.subscriptions.conftest import _REDIS_SKIP, Deployment
 from tests.subscriptions.receiver import Receiver
@@ -263,7 +263,7 @@ def _run(timeline: Timeline) -> None:
     consent(timeline.api, "Patient/rule-n6-twenty-days", headers=timeline.admin)  # N2
     response = {
         "resourceType": "QuestionnaireResponse",
-        "questionnaire": "https://example.org/Questionnaire/not-held-here",
+        **pre_consultation_answers(),
         "basedOn": [{"reference": f"Task/{answered['id']}"}],
         "status": "completed",
         "subject": {"reference": "Patient/rule-n6-twenty-days"},

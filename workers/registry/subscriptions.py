@@ -9,6 +9,7 @@ from fhir_server.errors import FhirError
 from fhir_server.rest.messages import FhirRequest
 from fhir_server.subscriptions.spec import BACKPORT, CHANNEL_TYPE_SYSTEM, TASK_ENDPOINT_PREFIX
 from workers.registry import appointments, dispatch, followups, responses
+from workers.scoring import worker as scoring
 
 #: (Subscription id, criteria, subscriber, why)
 INTERNAL = (
@@ -29,6 +30,13 @@ INTERNAL = (
         "QuestionnaireResponse?status=completed",
         responses.NAME,
         "The registry workflow: a completed form completes its Task, with start and submit times",
+    ),
+    (
+        "registry-scores",
+        "QuestionnaireResponse",
+        scoring.NAME,
+        "Scores: a completed form's scores stored as Observations derived from it, withdrawn when it is no longer "
+        "completed",
     ),
     (
         "registry-episodes",

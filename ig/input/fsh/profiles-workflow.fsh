@@ -120,3 +120,24 @@ Description: "A referral to a registry clinic: received date (authoredOn), the c
 * subject only Reference(RegistryPatient)
 * authoredOn 1..1 MS
 * performer MS
+
+Profile: RegistryScore
+Parent: Observation
+Id: registry-score
+Title: "Registry score"
+Description: "A score the registry derived from a patient's answers (ODI, NDI, HSCL-10, FABQ, UHI, EQ-5D-5L, pain NRS, global effect, satisfaction): computed by the scoring worker from one QuestionnaireResponse, for the patient and episode of that response. Recomputed when the response changes; withdrawn (entered-in-error) when it no longer holds."
+* extension contains Registry named registry 0..1 MS and Episode named episode 0..1 MS
+* identifier 1..1 MS
+* status MS
+* category 1..* MS
+* code MS
+* subject 1..1 MS
+* subject only Reference(RegistryPatient)
+* effective[x] only dateTime
+* effectiveDateTime 1..1 MS
+* value[x] only Quantity or string
+* value[x] MS
+* interpretation MS
+* method MS
+* derivedFrom 1..1 MS
+* derivedFrom only Reference(RegistryQuestionnaireResponse)
