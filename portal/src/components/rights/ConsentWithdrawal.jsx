@@ -31,9 +31,11 @@ function ConsentItem({ consent, token, onChange }) {
   return (
     <li className="card">
       <h3>{name}</h3>
-      <p>
-        Samtykke gitt <time dateTime={consentDate(consent)}>{formatDate(consentDate(consent))}</time>.
-      </p>
+      {consentDate(consent) && (
+        <p>
+          Samtykke gitt <time dateTime={consentDate(consent)}>{formatDate(consentDate(consent))}</time>.
+        </p>
+      )}
       {failure && <ErrorAlert title="Samtykket ble ikke trukket" messages={messagesOf(failure)} />}
       {confirming ? (
         <ConfirmStep
