@@ -147,6 +147,7 @@ def _background() -> dict[str, Any]:
                 repeats=True,
             ),
             _work_status(),
+            _sick_leave_percent(),
         ],
     }
 
@@ -165,6 +166,11 @@ def _work_status() -> dict[str, Any]:
         ],
         repeats=True,
     )
+
+
+def _sick_leave_percent() -> dict[str, Any]:
+    """How much the patient is on sick leave (the indicators compare it between baseline and 6 months)."""
+    return _percent("sick-leave-percent", "Sykmeldingsprosent", ("work-status", "sick-leave"))
 
 
 def _pain_drawing() -> dict[str, Any]:
@@ -192,8 +198,10 @@ def nnrr_follow_up(months: int) -> dict[str, Any]:
     items = [
         scale_item("gpe", "Hvordan er plagene nå sammenlignet med før behandlingen?", "gpe", code="gpe", required=True),
         scale_item("satisfaction", "Hvor fornøyd er du med behandlingen?", "satisfaction", code="satisfaction"),
+        scale_item("pain-rest", "Smerte i hvile siste uke (0-10)", "0-10", code="pain-nrs-rest"),
         scale_item("pain-activity", "Smerte i aktivitet siste uke (0-10)", "0-10", code="pain-nrs-activity"),
         _work_status(),
+        _sick_leave_percent(),
         choice_item(
             "treatment-received",
             "Behandling siden konsultasjonen",
