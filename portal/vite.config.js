@@ -1,4 +1,9 @@
-// The patient portal's build (`make portal`): served by the API process at /portal from dist/.
+// The pages' build (`make portal`): the patient portal (index.html, served at /portal) and the clinicians' pages
+// (clinic.html, served at /clinic), one build into dist/ whose assets both load from /portal/assets/.
+import { fileURLToPath } from "node:url";
+
+const page = (name) => fileURLToPath(new URL(name, import.meta.url));
+
 export default {
   base: "/portal/",
   esbuild: { jsx: "automatic" },
@@ -9,5 +14,6 @@ export default {
     target: "es2022",
     sourcemap: false,
     chunkSizeWarningLimit: 2500, // the renderer (refero and Helsenorge's design system) is one lazily loaded chunk
+    rollupOptions: { input: { portal: page("index.html"), clinic: page("clinic.html") } },
   },
 };

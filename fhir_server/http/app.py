@@ -226,6 +226,6 @@ def create_app(settings: Settings | None = None, server: FhirServer | None = Non
     app.add_route("/fhir", fhir, methods=METHODS, include_in_schema=False)
     app.add_route("/fhir/{path:path}", fhir, methods=METHODS, include_in_schema=False)
     add_dev_login(app, settings)  # the portal's development sign-in (RYGGRAD_AUTH=dev only)
-    add_portal(app, settings)  # the patient portal's pages at /portal
+    add_portal(app, settings)  # the patient portal's pages at /portal, the clinicians' at /clinic
 
     return app

@@ -1,10 +1,12 @@
-"""The patient portal's pages at ``/portal``: the Vite build of ``portal/`` (``make portal``), served by the API
-process from ``portal/dist`` (``RYGGRAD_PORTAL_DIST`` elsewhere).
+"""The patient portal's pages at ``/portal`` and the clinicians' pages at ``/clinic``: the Vite build of ``portal/``
+(``make portal``; two entries, ``index.html`` and ``clinic.html``), served by the API process from ``portal/dist``
+(``RYGGRAD_PORTAL_DIST`` elsewhere).
 
 Files are served as they are; any other page path (``/portal/oppgaver``, ``/portal/oppgave/123``) gets
-``index.html``, where the pages' own router takes over. Built assets carry a content hash in their names and are
-cached for good; the page itself is revalidated each time. Without a build, every portal path answers 503 with a
-page that says how to build it. ``/portal/config.json`` tells the pages what sign-in the server offers.
+``index.html`` (under ``/clinic``: ``clinic.html``), where the pages' own router takes over. Built assets (both
+entries load theirs from ``/portal/assets/``) carry a content hash in their names and are cached for good; the page
+itself is revalidated each time. Without a build, every page path answers 503 with a page that says how to build it.
+``config.json`` (under either prefix) tells the pages what sign-in the server offers.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from fhir_server.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "/portal"
+CLINIC_PREFIX = "/clinic"
+PORTAL_PAGE = "index.html"
+CLINIC_PAGE = "clinic.html"
 ASSETS = "assets/"
 #: The pages load their own scripts, styles and fonts only; FHIRPath runs in a worker started from a blob URL
 #: (refero); answers come from this origin's API.
@@ -31,12 +36,12 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 NOT_BUILT = """<!doctype html>
-<html lang="nb"><head><meta charset="utf-8"><title>Pasientportalen er ikke bygget</title></head>
+<html lang="nb"><head><meta charset="utf-8"><title>Sidene er ikke bygget</title></head>
 <body><main>
-<h1>Pasientportalen er ikke bygget</h1>
+<h1>Sidene er ikke bygget</h1>
 <p>Sidene i <code>portal/</code> er ikke bygget på denne maskinen. Kjør <code>make portal</code>
 (eller <code>make run</code>, som også bygger dem) og last siden på nytt.</p>
-<p lang="en">The patient portal has not been built: run <code>make portal</code> and reload.</p>
+<p lang="en">The pages have not been built: run <code>make portal</code> and reload.</p>
 </main></body></html>
 """
 
@@ -46,11 +51,13 @@ def portal_dist() -> Path:
 
 
 class PortalFiles:
-    """The built pages, with the fallback to ``index.html`` for the pages' own paths."""
+    """The built pages, with the fallback to ``page`` (``index.html``, or ``clinic.html``) for the pages' own
+    paths."""
 
-    def __init__(self, dist: Path, settings: Settings) -> None:
+    def __init__(self, dist: Path, settings: Settings, page: str = PORTAL_PAGE) -> None:
         self.dist = dist
         self.settings = settings
+        self.page = page
         self.files = StaticFiles(directory=dist, check_dir=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -61,18 +68,18 @@ class PortalFiles:
 
     async def _response(self, scope: Scope) -> Response:
         path = self.files.get_path(scope)
-        if path in ("", "."):
-            path = "index.html"
+        if path in ("", ".") or path in (PORTAL_PAGE, CLINIC_PAGE):
+            path = self.page
         if path == "config.json":
             return JSONResponse({"devLogin": self.settings.auth == "dev"}, headers={"cache-control": "no-store"})
-        if not (self.dist / "index.html").is_file():
+        if not (self.dist / self.page).is_file():
             return HTMLResponse(NOT_BUILT, 503, headers={"cache-control": "no-store", "retry-after": "60"})
         try:
             response = await self.files.get_response(path, scope)
         except HTTPException as missing:
             if missing.status_code != 404 or path.startswith(ASSETS):
                 return Response(status_code=missing.status_code, headers={"cache-control": "no-store"})
-            path = "index.html"
+            path = self.page
             response = await self.files.get_response(path, scope)
         immutable = path.startswith(ASSETS) and response.status_code == 200
         response.headers["cache-control"] = "public, max-age=31536000, immutable" if immutable else "no-cache"
@@ -80,5 +87,7 @@ class PortalFiles:
 
 
 def add_portal(app: FastAPI, settings: Settings, dist: Path | None = None) -> None:
-    """Serve the portal's pages under ``/portal``."""
-    app.mount(PREFIX, PortalFiles(dist or portal_dist(), settings), name="portal")
+    """Serve the patient portal's pages under ``/portal`` and the clinicians' under ``/clinic``."""
+    built = dist or portal_dist()
+    app.mount(PREFIX, PortalFiles(built, settings), name="portal")
+    app.mount(CLINIC_PREFIX, PortalFiles(built, settings, CLINIC_PAGE), name="clinic")

@@ -1,18 +1,23 @@
-// A small router for the portal's few pages: paths under /portal, the browser's history, links that keep the
-// keyboard and the middle click working.
+// A small router for the pages' few paths: paths under /portal (the patient portal) or /clinic (the clinicians'
+// pages, which call setBase first), the browser's history, links that keep the keyboard and the middle click working.
 import { useEffect, useState } from "react";
 
-export const BASE = "/portal";
+let base = "/portal";
 const listeners = new Set();
+
+/** The path the pages live under (``/portal`` unless set): call before the first render. */
+export function setBase(path) {
+  base = path;
+}
 
 export function currentPath() {
   const path = window.location.pathname;
-  if (!path.startsWith(BASE)) return "/";
-  return path.slice(BASE.length).replace(/\/+$/, "") || "/";
+  if (!path.startsWith(base)) return "/";
+  return path.slice(base.length).replace(/\/+$/, "") || "/";
 }
 
 export function navigate(path, { replace = false } = {}) {
-  const url = BASE + path;
+  const url = base + path;
   if (replace) window.history.replaceState(null, "", url);
   else window.history.pushState(null, "", url);
   for (const listener of listeners) listener();
@@ -40,7 +45,7 @@ export function Link({ to, children, ...rest }) {
     navigate(to);
   }
   return (
-    <a href={BASE + to} onClick={follow} {...rest}>
+    <a href={base + to} onClick={follow} {...rest}>
       {children}
     </a>
   );

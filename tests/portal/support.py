@@ -35,7 +35,7 @@ REGISTRY_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/registry"
 T = TypeVar("T")
 
 #: What the build reads: a change to any of them makes ``portal/dist`` stale.
-SOURCES = ("src", "index.html", "vite.config.js", "package.json", "package-lock.json")
+SOURCES = ("src", "index.html", "clinic.html", "vite.config.js", "package.json", "package-lock.json")
 
 
 def chromium_path() -> str | None:
@@ -56,8 +56,10 @@ def _newest_source() -> float:
 
 
 def portal_is_stale() -> bool:
-    index = DIST / "index.html"
-    return not index.is_file() or index.stat().st_mtime < _newest_source()
+    pages = [DIST / "index.html", DIST / "clinic.html"]
+    if not all(page.is_file() for page in pages):
+        return True
+    return min(page.stat().st_mtime for page in pages) < _newest_source()
 
 
 def build_portal() -> str | None:

@@ -4,12 +4,18 @@
 import { useEffect, useRef } from "react";
 
 let shown = 0;
+let site = "Pasientskjema";
+
+/** The site's name after each page's title (``Pasientskjema`` unless set): call before the first render. */
+export function setSiteName(name) {
+  site = name;
+}
 
 export default function Heading({ children, title }) {
   const ref = useRef(null);
   const text = title || (typeof children === "string" ? children : "");
   useEffect(() => {
-    document.title = text ? `${text} – Pasientskjema` : "Pasientskjema";
+    document.title = text ? `${text} – ${site}` : site;
     if (shown++ > 0) ref.current?.focus();
   }, [text]);
   return (

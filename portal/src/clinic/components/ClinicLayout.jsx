@@ -1,0 +1,33 @@
+// Every clinic page: a skip link, the header (the signed-in unit and role, sign-out) and the page.
+import { Link } from "../../router.jsx";
+import { ROLE_NAMES } from "../staffSession.js";
+
+export default function ClinicLayout({ session, onSignOut, children }) {
+  return (
+    <>
+      <a className="skip-link" href="#innhold">
+        Hopp til hovedinnholdet
+      </a>
+      <header className="site-header">
+        <div className="wrap header-row">
+          <Link to="/" className="brand">
+            Registerskjema – klinikk
+          </Link>
+          {session && (
+            <div className="clinic-user">
+              <span>
+                {ROLE_NAMES[session.role] || session.role}, enhet {session.org}
+              </span>
+              <button type="button" className="link-button" onClick={onSignOut}>
+                Logg ut
+              </button>
+            </div>
+          )}
+        </div>
+      </header>
+      <main id="innhold" className="wrap clinic" tabIndex={-1}>
+        {children}
+      </main>
+    </>
+  );
+}
