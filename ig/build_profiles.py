@@ -3,7 +3,8 @@
 - Conformance resources (StructureDefinitions, ValueSets, CodeSystems, SearchParameters, Questionnaires, Measures …)
   go to ``profiles/``, with the authored JSON of ``ig/input/resources/``: the package the server loads, committed so
   that running the server needs no Node.
-- The registry Questionnaires, built from the instrument catalogue in ``ig/forms/``, go to ``profiles/`` too.
+- The registry Questionnaires, built from the instrument catalogue in ``ig/forms/``, and the quality indicators
+  (Measures), built from the indicator table in ``ig/indicators/``, go to ``profiles/`` too.
 - Example instances go to ``ig/examples/valid/`` (the tests validate them; the invalid ones beside them are
   authored by hand).
 - The subscription topics (R5 SubscriptionTopic definitions, which R4 has no resource type for) are authored in
@@ -39,6 +40,7 @@ TARGETS = {
 sys.path.insert(0, str(IG))
 from forms.registry_forms import build as build_forms  # noqa: E402
 from forms.registry_forms import code_systems as form_code_systems  # noqa: E402
+from indicators.nnrr import build as build_nnrr_measures  # noqa: E402
 
 from fhir_server.definitions.kinds import CONFORMANCE_TYPES  # noqa: E402
 
@@ -73,6 +75,8 @@ def compile_ig(out: Path) -> dict[str, dict[Path, str]]:
         files["profiles"][Path(f"Questionnaire-{form['id']}.json")] = _canonical_json(form)
     for system in form_code_systems(forms):
         files["profiles"][Path(f"CodeSystem-{system['id']}.json")] = _canonical_json(system)
+    for measure in build_nnrr_measures():  # the quality indicators, built from the indicator table
+        files["profiles"][Path(f"Measure-{measure['id']}.json")] = _canonical_json(measure)
     return files
 
 

@@ -236,3 +236,13 @@ Description: "Whether the patient answered in the portal, on a clinic tablet wit
 * value[x] only Coding
 * value[x] 1..1
 * value[x] from ResponseChannelVS (required)
+
+Extension: AttributionOffset
+Id: attribution-offset
+Title: "Attribution offset"
+Description: "Which period an episode counts in for an indicator: the period of its visit date moved by this duration (follow-up indicators: 6 months, so that they are attributed to the year of visit date + 6 months)."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/attribution-offset"
+* ^context[+].type = #element
+* ^context[=].expression = "Measure"
+* value[x] only Duration
+* value[x] 1..1
