@@ -16,31 +16,29 @@ Approach
 * Keys: `getResourceKey()` is `Type/id`; `getReferenceKey()` is the `Type/id` a reference names
   (relative, absolute or versioned), or nothing for contained and `urn:` references or another
   type than the one asked for.
-* Paths that are plain member chains (`id`, `subject.reference`, `name.family.first()`, `$this`) -
-  most columns of a real view - are navigated in Python without fhirpathpy. A missing member that
-  looks like a choice element (`value` where the data has `valueQuantity`) falls back to fhirpathpy,
-  so the shortcut never answers differently.
+* Paths of the shapes most columns have (member chains, `ofType` on choice elements,
+  `where(linkId = 'x')`, `first()`, `exists()`, the key functions) are evaluated in plain Python
+  (`shortcut.py`), which falls back to fhirpathpy whenever the data could make the answers differ.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from fhirpathpy.engine import do_eval
-from fhirpathpy.engine.nodes import FP_Quantity, FP_Type, ResourceNode, TypeInfo
+from fhirpathpy.engine.nodes import FP_Type, ResourceNode, TypeInfo
 from fhirpathpy.models import models
 from fhirpathpy.parser import parse
 
 from fhir_server.views.boundaries import boundary
 from fhir_server.views.errors import ViewDefinitionError
+from fhir_server.views.keys import reference_key, resource_key
+from fhir_server.views.shortcut import FALLBACK, Shortcut, compile_shortcut
 
 R4_MODEL: dict[str, Any] = models["r4"]
 
-_MEMBER_CHAIN = re.compile(r"^[a-z][A-Za-z0-9_]*(?:\.[a-z][A-Za-z0-9_]*)*(?P<first>\.first\(\))?$")
-_FALLBACK = object()
 
 # Variables every expression may use besides the view's constants.
 BUILTIN_VARIABLES = frozenset({"resource", "rootResource", "context", "ucum", "sct", "loinc"})
@@ -60,27 +58,7 @@ def _data(item: Any) -> Any:
 
 
 def _resource_key(ctx: dict, inputs: list) -> list[str]:
-    keys = []
-    for item in inputs:
-        data = _data(item)
-        if isinstance(data, Mapping) and data.get("resourceType") and data.get("id"):
-            keys.append(f"{data['resourceType']}/{data['id']}")
-    return keys
-
-
-def reference_key(reference: str, wanted_type: str | None = None) -> str | None:
-    """`Patient/p1`, `http://host/fhir/Patient/p1/_history/2` -> `Patient/p1`; `#c1` -> None."""
-    if not reference or reference.startswith("#") or reference.startswith("urn:"):
-        return None
-    parts = reference.split("/")
-    if len(parts) >= 4 and parts[-2] == "_history":
-        parts = parts[:-2]
-    if len(parts) < 2:
-        return None
-    resource_type, resource_id = parts[-2], parts[-1]
-    if wanted_type is not None and resource_type != wanted_type:
-        return None
-    return f"{resource_type}/{resource_id}"
+    return [key for key in (resource_key(_data(item)) for item in inputs) if key is not None]
 
 
 def _reference_key(ctx: dict, inputs: list, type_info: TypeInfo | None = None) -> list[str]:
@@ -147,16 +125,21 @@ def _constant_names(node: Any) -> set[str]:
     return names
 
 
+_PASS_THROUGH = frozenset({str, int, bool})
+
+
 def plain(item: Any) -> Any:
     """A result item as JSON-ready data (None for fhirpathpy's primitive-extension placeholders)."""
+    if type(item) in _PASS_THROUGH:
+        return item
     data = _data(item)
-    if isinstance(data, Decimal):
+    if type(data) in _PASS_THROUGH:
+        return data
+    if isinstance(data, Decimal | float):
         return float(data)
-    if isinstance(data, FP_Quantity):
+    if isinstance(data, FP_Type):  # FP_DateTime, FP_Time, FP_Quantity from literals and functions
         return str(data)
-    if isinstance(data, FP_Type):
-        return str(data)
-    if isinstance(data, Mapping) and list(data.keys()) == ["extension"]:
+    if isinstance(data, dict) and len(data) == 1 and "extension" in data:
         return None
     return data
 
@@ -164,7 +147,7 @@ def plain(item: Any) -> Any:
 class CompiledPath:
     """One FHIRPath expression of a view, parsed once."""
 
-    __slots__ = ("_ast", "_first", "_members", "_this", "expression")
+    __slots__ = ("_ast", "_shortcut", "_this", "expression")
 
     def __init__(self, expression: Any, known_constants: set[str] | frozenset[str]) -> None:
         if not isinstance(expression, str) or not expression.strip():
@@ -178,16 +161,8 @@ class CompiledPath:
         unknown = _constant_names(self._ast) - set(known_constants) - BUILTIN_VARIABLES
         if unknown:
             raise ViewDefinitionError(f"{expression!r} uses undefined constant(s): {', '.join(sorted(unknown))}")
-        stripped = expression.strip()
-        self._this = stripped == "$this"
-        match = _MEMBER_CHAIN.match(stripped)
-        if match:
-            chain = stripped[: match.start("first")] if match.group("first") else stripped
-            self._members: tuple[str, ...] | None = tuple(chain.split("."))
-            self._first = match.group("first") is not None
-        else:
-            self._members = None
-            self._first = False
+        self._this = expression.strip() == "$this"
+        self._shortcut: Shortcut | None = compile_shortcut(self._ast)
 
     def evaluate(self, focus: Any, variables: dict[str, Any], typed: bool = False) -> list:
         """The result collection, items as fhirpathpy nodes or plain values.
@@ -197,10 +172,10 @@ class CompiledPath:
         """
         if self._this:
             return [focus]
-        if self._members is not None and not typed:
-            result = self._navigate(focus)
-            if result is not _FALLBACK:
-                return result  # type: ignore[return-value]
+        if self._shortcut is not None and not typed:
+            result = self._shortcut.run(focus.data if isinstance(focus, ResourceNode) else focus)
+            if result is not FALLBACK:
+                return result
         root = focus if isinstance(focus, list) else [focus]
         ctx = {
             "dataRoot": root,
@@ -218,31 +193,3 @@ class CompiledPath:
     def values(self, focus: Any, variables: dict[str, Any]) -> list:
         """The result collection as plain data, placeholders dropped."""
         return [value for value in map(plain, self.evaluate(focus, variables)) if value is not None]
-
-    def _navigate(self, focus: Any) -> list | object:
-        current = [focus.data if isinstance(focus, ResourceNode) else focus]
-        for member in self._members or ():
-            found: list = []
-            for item in current:
-                if not isinstance(item, Mapping):
-                    continue
-                value = item.get(member)
-                if value is None:
-                    if _has_choice(item, member):
-                        return _FALLBACK
-                    continue
-                if isinstance(value, list):
-                    found.extend(v for v in value if v is not None)
-                else:
-                    found.append(value)
-            current = found
-            if not current:
-                return []
-        if self._first:
-            return current[:1]
-        return current
-
-
-def _has_choice(item: Mapping, member: str) -> bool:
-    size = len(member)
-    return any(len(key) > size and key.startswith(member) and key[size].isupper() for key in item)
