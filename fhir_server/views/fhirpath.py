@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from fhirpathpy.engine import do_eval
+from fhirpathpy.engine.invocations.constants import constants as _fhirpath_clock
 from fhirpathpy.engine.nodes import FP_Type, ResourceNode, TypeInfo
 from fhirpathpy.models import models
 from fhirpathpy.parser import parse
@@ -123,6 +124,11 @@ def _constant_names(node: Any) -> set[str]:
             continue
         stack.extend(current.get("children") or [])
     return names
+
+
+def reset_clock() -> None:
+    """Let fhirpathpy's now()/today()/timeOfDay() take a fresh reading (it caches them)."""
+    _fhirpath_clock.reset()
 
 
 _PASS_THROUGH = frozenset({str, int, bool})

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fhir_server.views.errors import ViewDefinitionError
-from fhir_server.views.fhirpath import plain
+from fhir_server.views.fhirpath import plain, reset_clock
 from fhir_server.views.plan import CompiledSelect, CompiledView, compile_view
 
 __all__ = ["ViewDefinitionError", "compile_view", "run_compiled", "run_view", "view_columns"]
@@ -42,6 +42,7 @@ def run_compiled(compiled: CompiledView, resources: Iterable[dict[str, Any]]) ->
     """The rows of an already compiled view (compile once, run over many batches)."""
     resource_type = compiled.resource_type
     names = compiled.column_names
+    reset_clock()  # now() / today() stay fixed for one run, and are fresh for the next
     for resource in resources:
         if not isinstance(resource, dict) or resource.get("resourceType") != resource_type:
             continue
