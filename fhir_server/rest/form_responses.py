@@ -9,6 +9,8 @@ are validated and stored.
   (a nested action of the form's action): OPR's short baseline (P6), given on site by the office — staff or a clinic
   tablet, for a form still open — for a patient who did not answer the full form before arriving. Another form is a
   422.
+- A patient's own response belongs to the units that own the form's Task (N20: the unit of the episode sees the
+  answers; the patient writes without a unit of their own).
 - How it was given is marked (``response-channel``): in the portal, on a clinic tablet (N8), or on paper keyed in by
   staff on the patient's behalf (N4: the patient its source, the staff member its author).
 - N2: a completed response to a registry that requires consent (the PlanDefinition's ``registry-consent-rule``)
@@ -23,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from fhir_server.auth.ownership import owners, with_owners
 from fhir_server.errors import FhirError, Issue
 from fhir_server.rest.context import Context
 from fhir_server.rest.versioning import instant
@@ -237,6 +240,7 @@ def prepared_response(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
             )
         response["author"] = {"reference": patient}
         response["authored"] = instant(ctx.now)
+        response = with_owners(response, owners(task))  # N20: the Task's units see the answers
     registry = _registry_code(task)
     if (
         response.get("status") in FINAL
