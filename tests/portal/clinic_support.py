@@ -4,6 +4,7 @@ episode and clinician draft the workers open for it (N5), and the staff sign-in 
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fhir_server.norway.identifiers import FNR_SYSTEM, HPR_SYSTEM, synthetic_fnr
-from tests.portal.support import ORGNR, REGISTRY_SYSTEM, SD, PortalServer, wait_for
+from tests.portal.support import ORGNR, REGISTRY_SYSTEM, ROOT, SD, PortalServer, wait_for
 
 OPENED_BY = "https://ryggrad.no/fhir/sid/opening-appointment"
 EPISODE = SD + "episode"
@@ -125,3 +126,66 @@ def sign_in(page: Any, hpr: str, role: str = "Behandler", org: str = ORGNR) -> N
 def new_fnr(seed: int) -> str:
     """A synthetic FNR of an adult no other portal test uses (the server is shared by the session's tests)."""
     return synthetic_fnr(date(1960, 1, 1) + timedelta(days=seed % 9000), random.Random(seed))
+
+
+def _first_option(questionnaire: dict[str, Any], link_id: str) -> dict[str, Any]:
+    def find(items: list[dict[str, Any]]) -> dict[str, Any] | None:
+        for item in items:
+            if item["linkId"] == link_id:
+                return item
+            found = find(item.get("item") or [])
+            if found:
+                return found
+        return None
+
+    item = find(questionnaire["item"])
+    assert item is not None, link_id
+    return item["answerOption"][0]["valueCoding"]
+
+
+def answer_pre_consultation(portal: PortalServer, booked: Booked, fnr: str) -> dict[str, Any]:
+    """The patient consents (N2) and answers the pre-consultation form (its education and its consent only), as
+    the portal sends them; the response."""
+    assert booked.baseline is not None
+    admin = portal.token("registry-admin")
+    sent = portal.http.post(f"{portal.base}/Task/{booked.baseline['id']}/$dispatch-now", headers=admin)
+    assert sent.status_code == 200, sent.text
+    patient = portal.token("patient", patient=fnr)
+    consent = {
+        "resourceType": "Consent",
+        "meta": {"profile": [SD + "registry-consent"]},
+        "extension": [
+            {"url": SD + "registry", "valueCoding": {"system": REGISTRY_SYSTEM, "code": "nnrr"}},
+            {
+                "url": SD + "consent-channel",
+                "valueCoding": {"system": "https://ryggrad.no/fhir/CodeSystem/consent-channel", "code": "digital"},
+            },
+        ],
+        "status": "active",
+        "scope": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]
+        },
+        "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+        "patient": {"reference": booked.patient},
+        "dateTime": datetime.now(UTC).isoformat(),
+        "provision": {"type": "permit"},
+    }
+    given = portal.http.post(f"{portal.base}/Consent", json=consent, headers=patient)
+    assert given.status_code == 201, given.text
+    form = (ROOT / "profiles" / "Questionnaire-nnrr-pre-consultation.json").read_text()
+    questionnaire = json.loads(form)
+    education = {"linkId": "education", "answer": [{"valueCoding": _first_option(questionnaire, "education")}]}
+    response = {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": f"{questionnaire['url']}|{questionnaire['version']}",
+        "basedOn": [{"reference": f"Task/{booked.baseline['id']}"}],
+        "subject": {"reference": booked.patient},
+        "status": "completed",
+        "item": [
+            {"linkId": "background", "item": [education]},
+            {"linkId": "consent", "answer": [{"valueCoding": _first_option(questionnaire, "consent")}]},
+        ],
+    }
+    answered = portal.http.post(f"{portal.base}/QuestionnaireResponse", json=response, headers=patient)
+    assert answered.status_code == 201, answered.text
+    return answered.json()

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.portal.clinic_support import add_clinician, book_today, new_fnr, read, sign_in
+from tests.portal.clinic_support import add_clinician, answer_pre_consultation, book_today, new_fnr, read, sign_in
 from tests.portal.support import PortalServer, wait_for
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (the test extra)")
@@ -172,3 +172,36 @@ def test_clinic_pages_are_served_with_their_own_fallback(portal: PortalServer):
     assert patient_page.status_code == 200 and "/portal/assets/clinic-" not in patient_page.text
     assert portal.http.get(f"{portal.url}/clinic/config.json").json() == {"devLogin": True}
     assert portal.http.get(f"{portal.url}/clinic/assets/missing.js").status_code == 404
+
+
+def test_the_patients_answers_and_deleting_the_episode(page: Any, portal: PortalServer):
+    fnr = new_fnr(3)
+    booked = book_today(portal, fnr, ("Per", "Avslutt"))
+    answer_pre_consultation(portal, booked, fnr)
+    sign_in(page, "6543210")
+    page.get_by_role("region", name="Dagens timer").get_by_role("link", name="Per Avslutt").click()
+    answers = page.get_by_role("region", name="Pasientens svar før konsultasjonen")
+    expect(answers).to_contain_text("NNRR - skjema før første konsultasjon")
+    education = answers.get_by_role("term").filter(has_text="Høyeste fullførte utdanning")
+    expect(education).to_be_visible()
+    expect(answers.get_by_text("Grunnskole", exact=True)).to_be_visible()
+
+    # N19: the patient declines at the consultation; the clinician deletes the episode, after a confirmation
+    page.get_by_role("button", name="Slett forløp").click()
+    question = page.get_by_text("Vil du slette forløpet?")
+    expect(question).to_be_focused()
+    page.get_by_role("button", name="Avbryt").click()
+    expect(page.get_by_role("button", name="Slett forløp")).to_be_focused()
+    assert read(portal, f"EpisodeOfCare/{booked.episode['id']}")["status"] == "planned"
+    page.get_by_role("button", name="Slett forløp").click()
+    page.get_by_role("button", name="Ja, slett forløpet").click()
+    expect(page.get_by_role("status").filter(has_text="Forløpet er slettet")).to_be_visible()
+    assert read(portal, f"EpisodeOfCare/{booked.episode['id']}")["status"] == "entered-in-error"
+    draft = booked.clinician_draft
+    assert draft is not None
+    wait_for(
+        lambda: read(portal, f"QuestionnaireResponse/{draft['id']}")["status"] == "entered-in-error",
+        "the workers to withdraw the clinician draft",
+    )
+    page.get_by_role("link", name="Tilbake til arbeidslisten").click()
+    expect(_unfinished(page, "Enhetens uferdige skjema").get_by_role("link", name="Per Avslutt")).to_have_count(0)
