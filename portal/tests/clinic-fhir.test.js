@@ -85,3 +85,14 @@ describe("the short baseline (P6)", () => {
     expect(JSON.stringify(sent)).not.toContain("initialSelected");
   });
 });
+
+describe("an Oslo day", () => {
+  it("is bounded by Oslo's midnights, summer and winter", async () => {
+    const { osloDayBounds } = await import("../src/clinic/osloDates.js");
+    expect(osloDayBounds("2026-12-07")).toEqual(["2026-12-07T00:00:00+01:00", "2026-12-08T00:00:00+01:00"]);
+    expect(osloDayBounds("2026-07-01")).toEqual(["2026-07-01T00:00:00+02:00", "2026-07-02T00:00:00+02:00"]);
+    expect(osloDayBounds("2026-03-28")).toEqual(["2026-03-28T00:00:00+01:00", "2026-03-29T00:00:00+01:00"]);
+    expect(osloDayBounds("2026-03-29")).toEqual(["2026-03-29T00:00:00+01:00", "2026-03-30T00:00:00+02:00"]);
+    expect(osloDayBounds("2026-10-25")).toEqual(["2026-10-25T00:00:00+02:00", "2026-10-26T00:00:00+01:00"]);
+  });
+});

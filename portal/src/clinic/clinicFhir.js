@@ -2,6 +2,7 @@
 // episodes, the unfinished clinician forms (N13), an episode with its forms, and the clinician's own responses.
 // Staff tokens are restricted to their unit by the server (N20): no search here names the unit.
 import { ApiError, fhir, matches } from "../api.js";
+import { osloDayBounds } from "./osloDates.js";
 import { FINAL_RESPONSE, pickQuestionnaire, REGISTRY_EXTENSION, registryOf, splitCanonical, withoutLeaks } from "../fhir.js";
 
 const SD = "https://ryggrad.no/fhir/StructureDefinition/";
@@ -73,7 +74,9 @@ function isBaseline(task) {
 
 /** The unit's appointments on ``day`` (YYYY-MM-DD, Oslo), each with its patient, episode and pre-consultation form. */
 export async function appointmentsOn(token, day) {
-  const bundle = await fhir("Appointment", { token, params: { date: day, _count: PAGE, _include: "Appointment:patient" } });
+  const [start, end] = osloDayBounds(day).map(encodeURIComponent);
+  const params = { _count: PAGE, _include: "Appointment:patient" };
+  const bundle = await fhir(`Appointment?date=ge${start}&date=lt${end}`, { token, params });
   const appointments = matches(bundle).sort((a, b) => String(a.start).localeCompare(String(b.start)));
   const patients = new Map(
     (bundle?.entry || []).filter((e) => e.search?.mode === "include").map((e) => [`Patient/${e.resource.id}`, e.resource]),
