@@ -95,14 +95,15 @@ export function hasConsented(consents, registry) {
   );
 }
 
-/** The patient's consent to the registry, given in the portal (``research``: also to research use). */
-export function consentFor({ task, registry, research, now = new Date() }) {
+/** The patient's consent to the registry, given in the portal — or on paper, keyed in by staff (N4) — (``research``:
+ * also to research use). */
+export function consentFor({ task, registry, research, channel = "digital", now = new Date() }) {
   return {
     resourceType: "Consent",
     meta: { profile: [CONSENT_PROFILE] },
     extension: [
       { url: REGISTRY_EXTENSION, valueCoding: { system: REGISTRY_SYSTEM, code: registry } },
-      { url: CHANNEL_EXTENSION, valueCoding: { system: CHANNEL_SYSTEM, code: "digital" } },
+      { url: CHANNEL_EXTENSION, valueCoding: { system: CHANNEL_SYSTEM, code: channel } },
     ],
     status: "active",
     scope: { coding: [{ system: "http://terminology.hl7.org/CodeSystem/consentscope", code: "patient-privacy" }] },

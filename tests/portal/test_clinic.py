@@ -205,3 +205,36 @@ def test_the_patients_answers_and_deleting_the_episode(page: Any, portal: Portal
     )
     page.get_by_role("link", name="Tilbake til arbeidslisten").click()
     expect(_unfinished(page, "Enhetens uferdige skjema").get_by_role("link", name="Per Avslutt")).to_have_count(0)
+
+
+def test_the_office_keys_in_a_paper_form_with_the_consent_on_it(page: Any, portal: PortalServer):
+    """N4: the patient's paper form keyed in by staff, marked as paper with the staff member as its author; NNRR's
+    consent on the paper is recorded first (N2, channel paper), and the form cannot be sent without it."""
+    booked = book_today(portal, new_fnr(4), ("Kari", "Papir"))
+    assert booked.baseline is not None
+    clerk = add_clinician(portal, "7654321", family="Kontor", given="Kari")
+
+    sign_in(page, "7654321", role="Merkantil")
+    page.get_by_role("region", name="Dagens timer").get_by_role("link", name="Kari Papir").click()
+    page.get_by_role("link", name="Registrer papirskjema").click()
+    expect(page.get_by_role("heading", name="Registrer papirskjema: Kari Papir", level=1)).to_be_visible()
+    send = page.get_by_role("button", name="Send inn")
+    expect(send).to_be_disabled()  # the consent on the paper comes first
+    page.get_by_label("Pasienten har samtykket på papirskjemaet").check()
+    page.get_by_label("Jeg samtykker").check()
+    send.click()
+    expect(page.get_by_role("heading", name="Papirskjemaet er registrert", level=1)).to_be_visible()
+
+    def sent() -> dict[str, Any] | None:
+        found = portal.search("QuestionnaireResponse", episode=f"EpisodeOfCare/{booked.episode['id']}")
+        return next((r for r in found if r.get("basedOn") and r["status"] == "completed"), None)
+
+    response = wait_for(sent, "the paper form")
+    assert response["basedOn"] == [{"reference": f"Task/{booked.baseline['id']}"}]
+    channel = next(e for e in response["extension"] if e["url"].endswith("/response-channel"))
+    assert channel["valueCoding"]["code"] == "paper"
+    assert response["author"] == {"reference": f"Practitioner/{clerk}"}
+    assert response["source"] == booked.baseline["for"]
+    (consent,) = portal.search("Consent", patient=booked.baseline["for"]["reference"])
+    consent_channel = next(e for e in consent["extension"] if e["url"].endswith("/consent-channel"))
+    assert consent["status"] == "active" and consent_channel["valueCoding"]["code"] == "paper"

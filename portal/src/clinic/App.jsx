@@ -48,5 +48,9 @@ function page(path, { session, notice, signIn }) {
   if (episode) return <EpisodePage key={episode} episodeId={decodeURIComponent(episode)} session={session} />;
   const short = path.match(/^\/forlop\/([^/]+)\/kort-kartlegging$/)?.[1];
   if (short) return <ShortBaselinePage key={short} episodeId={decodeURIComponent(short)} session={session} />;
+  const paper = path.match(/^\/forlop\/([^/]+)\/papirskjema$/)?.[1];
+  if (paper) {
+    return <ShortBaselinePage key={`paper-${paper}`} episodeId={decodeURIComponent(paper)} session={session} mode="paper" />;
+  }
   return <NotFound />;
 }

@@ -3,7 +3,7 @@
 // Staff tokens are restricted to their unit by the server (N20): no search here names the unit.
 import { ApiError, fhir, matches } from "../api.js";
 import { osloDayBounds } from "./osloDates.js";
-import { FINAL_RESPONSE, pickQuestionnaire, REGISTRY_EXTENSION, registryOf, splitCanonical, withoutLeaks } from "../fhir.js";
+import { consentFor, FINAL_RESPONSE, hasConsented, pickQuestionnaire, REGISTRY_EXTENSION, registryOf, splitCanonical, withoutLeaks } from "../fhir.js";
 
 const SD = "https://ryggrad.no/fhir/StructureDefinition/";
 export const EPISODE_EXTENSION = SD + "episode";
@@ -238,4 +238,17 @@ export function shortBaselineToSend({ answers, questionnaire, task }) {
     status: "completed",
     authored: new Date().toISOString(),
   };
+}
+
+/** Whether staff can key in the patient's paper form now (N4): the baseline form still open and unanswered. */
+export function paperFormOpen(state) {
+  return Boolean(state.baseline && OPEN_TASK.includes(state.baseline.status) && !state.answered);
+}
+
+/** Record the patient's consent given on the paper form (N2, N4), unless the patient has consented already. */
+export async function recordPaperConsent(token, { task, registry }) {
+  const consents = await fhir("Consent", { token, params: { patient: task.for.reference, _count: PAGE } }).then(matches);
+  if (hasConsented(consents, registry)) return null;
+  const body = consentFor({ task, registry, research: false, channel: "paper" });
+  return fhir("Consent", { token, method: "POST", body });
 }

@@ -8,7 +8,14 @@ import { formatDateTime } from "../../format.js";
 import { useLoad } from "../../hooks.js";
 import { registryInfo } from "../../registries.js";
 import { Link } from "../../router.jsx";
-import { FORM_STATUS, loadEpisode, patientLabel, plannedConsultation, shortBaselineOpen } from "../clinicFhir.js";
+import {
+  FORM_STATUS,
+  loadEpisode,
+  paperFormOpen,
+  patientLabel,
+  plannedConsultation,
+  shortBaselineOpen,
+} from "../clinicFhir.js";
 import AnswerSummary from "./AnswerSummary.jsx";
 import ClinicianFormSection from "./ClinicianFormSection.jsx";
 import DeleteEpisode from "./DeleteEpisode.jsx";
@@ -55,6 +62,11 @@ function PatientAnswers({ state }) {
       {shortBaselineOpen(state) && (
         <p>
           <Link to={`/forlop/${state.episode.id}/kort-kartlegging`}>Kort kartlegging (P6)</Link>
+        </p>
+      )}
+      {paperFormOpen(state) && (
+        <p>
+          <Link to={`/forlop/${state.episode.id}/papirskjema`}>Registrer papirskjema</Link>
         </p>
       )}
     </>
