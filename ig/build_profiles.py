@@ -41,6 +41,7 @@ sys.path.insert(0, str(IG))
 from forms.registry_forms import build as build_forms  # noqa: E402
 from forms.registry_forms import code_systems as form_code_systems  # noqa: E402
 from indicators.nnrr import build as build_nnrr_measures  # noqa: E402
+from indicators.nnrr import library as nnrr_facts_library  # noqa: E402
 
 from fhir_server.definitions.kinds import CONFORMANCE_TYPES  # noqa: E402
 
@@ -77,6 +78,8 @@ def compile_ig(out: Path) -> dict[str, dict[Path, str]]:
         files["profiles"][Path(f"CodeSystem-{system['id']}.json")] = _canonical_json(system)
     for measure in build_nnrr_measures():  # the quality indicators, built from the indicator table
         files["profiles"][Path(f"Measure-{measure['id']}.json")] = _canonical_json(measure)
+    facts = nnrr_facts_library()
+    files["profiles"][Path(f"Library-{facts['id']}.json")] = _canonical_json(facts)
     return files
 
 

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,21 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def days_between(start: Any, end: Any) -> int | None:
+    """The days from ISO date ``start`` to ``end`` (SQL ``days_between``; PostgreSQL has it from a migration)."""
+    if not isinstance(start, str) or not isinstance(end, str):
+        return None
+    try:
+        return (date.fromisoformat(end[:10]) - date.fromisoformat(start[:10])).days
+    except ValueError:
+        return None
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (below)
+        dbapi_connection.create_function("days_between", 2, days_between, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")

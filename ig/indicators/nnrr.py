@@ -13,7 +13,9 @@ improvement (counted), 40 → 29 is not.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 CANONICAL = "https://ryggrad.no/fhir/"
@@ -298,6 +300,39 @@ def measure(indicator: Indicator) -> dict[str, Any]:
                     _population("denominator", indicator.denominator),
                     _population("numerator", indicator.numerator),
                 ]
+            }
+        ],
+    }
+
+
+#: The views the facts are built from (mappings/views/), each materialized as a table ``view_<name>``.
+VIEWS = ("registry_episode", "registry_form_task", "nnrr_clinician_form", "nnrr_patient_form", "registry_score")
+FACTS_SQL = Path(__file__).with_name("nnrr_facts.sql")
+
+
+def library() -> dict[str, Any]:
+    """The facts the NNRR Measures count: an SQL query over the registry's views, one row per episode."""
+    sql = FACTS_SQL.read_text(encoding="utf-8")
+    return {
+        "resourceType": "Library",
+        "id": "nnrr-indicator-facts",
+        "url": LIBRARY,
+        "version": VERSION,
+        "name": "NnrrIndicatorFacts",
+        "title": "NNRR: fakta per forløp for kvalitetsindikatorene",
+        "status": "active",
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/library-type", "code": "logic-library"}]},
+        "description": "One row per NNRR episode (not entered in error): the unit, the visit date, the finalised "
+        "clinician form's variables, and the newest finalised patient form before the consultation, at 6 and at 12 "
+        "months with their scores; the columns the NNRR Measures' population criteria name.",
+        "relatedArtifact": [
+            {"type": "depends-on", "resource": f"https://ryggrad.no/fhir/ViewDefinition/{name}"} for name in VIEWS
+        ],
+        "content": [
+            {
+                "contentType": "application/sql",
+                "title": "NNRR indicator facts",
+                "data": base64.b64encode(sql.encode("utf-8")).decode("ascii"),
             }
         ],
     }

@@ -1,0 +1,72 @@
+"""Counting a Measure's populations per unit and period.
+
+One SQL query per Library: its facts, and for each Measure a 0/1 column for the denominator and one for the
+numerator (the Measure's own conditions). Python then files each episode under its unit and the whole country, in
+each requested period that holds its attribution date (visit date + the Measure's offset).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+
+from fhir_server.indicators.facts import attribution_months, criteria, library_of, sql_of
+from fhir_server.indicators.periods import Period, shifted
+
+NATIONAL = None  # the unit key of the whole country
+
+
+@dataclass
+class Tally:
+    denominator: int = 0
+    numerator: int = 0
+
+
+Key = tuple[str, str, str | None]  # (Measure url, period label, unit reference or NATIONAL)
+
+
+def _query(sql: str, measures: list[dict[str, Any]]) -> str:
+    columns = []
+    for i, measure in enumerate(measures):
+        denominator, numerator = criteria(measure, "denominator"), criteria(measure, "numerator")
+        columns.append(f"CASE WHEN ({denominator}) THEN 1 ELSE 0 END AS d{i}")
+        columns.append(f"CASE WHEN ({denominator}) AND ({numerator}) THEN 1 ELSE 0 END AS n{i}")
+    selected = ", ".join(["unit", "visit_date", *columns])
+    return f"WITH facts AS (\n{sql}\n)\nSELECT {selected} FROM facts WHERE visit_date IS NOT NULL"
+
+
+def evaluate(conn: Any, server: Any, measures: list[dict[str, Any]], periods: list[Period]) -> dict[Key, Tally]:
+    """The counts of each Measure, per (Measure url, period label, unit) — the unit ``NATIONAL`` for the country.
+    Every unit with an episode in the facts gets its counts, zeros included."""
+    tallies: dict[Key, Tally] = defaultdict(Tally)
+    by_library: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    libraries: dict[str, dict[str, Any]] = {}
+    for measure in measures:
+        library = library_of(server, measure)
+        libraries[library["url"]] = library
+        by_library[library["url"]].append(measure)
+    found: dict[tuple[str, int], list[str]] = {}
+
+    def labels(visit: str, months: int) -> list[str]:
+        """The periods an episode with this visit date counts in, for this offset (many episodes share a date)."""
+        key = (visit, months)
+        if key not in found:
+            day = shifted(date.fromisoformat(visit[:10]), months)
+            found[key] = [p.label for p in periods if day in p]
+        return found[key]
+
+    for url, grouped in by_library.items():
+        offsets = [attribution_months(m) for m in grouped]
+        for row in conn.execute(text(_query(sql_of(libraries[url]), grouped))):
+            unit, visit = row[0], row[1]
+            for i, measure in enumerate(grouped):
+                for label in labels(str(visit), offsets[i]):
+                    for where in (unit, NATIONAL):
+                        tally = tallies[(measure["url"], label, where)]
+                        tally.denominator += row[2 + 2 * i]
+                        tally.numerator += row[3 + 2 * i]
+    return dict(tallies)
