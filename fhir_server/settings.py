@@ -25,6 +25,10 @@ class Settings(BaseSettings):
         default="https://packages.fhir.org", description="FHIR package registry tried first at install."
     )
     profiles_dir: Path = Field(default=Path("profiles"), description="The project's conformance package.")
+    views_dir: Path = Field(
+        default=Path("mappings") / "views",
+        description="The registry's ViewDefinitions (one JSON file each), materialized as tables view_<name>.",
+    )
 
     validate_with_models: bool = Field(
         default=False,

@@ -260,6 +260,18 @@ clock_offset = Table(
     Column("seconds", Float, nullable=False, server_default="0"),
 )
 
+# Materialized ViewDefinitions (fhir_server/views/materialize.py): one row per view table ``view_<name>`` — the hash
+# of the definition it was built from, and the last resource_history seq it reflects. The view tables themselves are
+# made and dropped at run time, outside the migrations.
+view_state = Table(
+    "view_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("definition_hash", String(64), nullable=False),
+    Column("watermark", BigInteger, nullable=False, server_default="0"),
+    Column("refreshed_at", DateTime(), nullable=True),  # naive UTC
+)
+
 INDEX_TABLES = {
     "tokens": search_token,
     "strings": search_string,
