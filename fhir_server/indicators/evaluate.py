@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from fhir_server.indicators.facts import attribution_months, criteria, library_of, sql_of
+from fhir_server.indicators.facts import attribution_months, criteria, library_of, refresh_views, sql_of
 from fhir_server.indicators.periods import Period, shifted
 
 NATIONAL = None  # the unit key of the whole country
@@ -39,9 +39,9 @@ def _query(sql: str, measures: list[dict[str, Any]]) -> str:
     return f"WITH facts AS (\n{sql}\n)\nSELECT {selected} FROM facts WHERE visit_date IS NOT NULL"
 
 
-def evaluate(conn: Any, server: Any, measures: list[dict[str, Any]], periods: list[Period]) -> dict[Key, Tally]:
-    """The counts of each Measure, per (Measure url, period label, unit) — the unit ``NATIONAL`` for the country.
-    Every unit with an episode in the facts gets its counts, zeros included."""
+def evaluate(server: Any, measures: list[dict[str, Any]], periods: list[Period]) -> dict[Key, Tally]:
+    """The counts of each Measure, per (Measure url, period label, unit) — the unit ``NATIONAL`` for the country —
+    from the views brought up to date first. Every unit with an episode counted in a period gets its counts."""
     tallies: dict[Key, Tally] = defaultdict(Tally)
     by_library: dict[str, list[dict[str, Any]]] = defaultdict(list)
     libraries: dict[str, dict[str, Any]] = {}
@@ -59,9 +59,13 @@ def evaluate(conn: Any, server: Any, measures: list[dict[str, Any]], periods: li
             found[key] = [p.label for p in periods if day in p]
         return found[key]
 
+    for library in libraries.values():
+        refresh_views(server, library)
     for url, grouped in by_library.items():
         offsets = [attribution_months(m) for m in grouped]
-        for row in conn.execute(text(_query(sql_of(libraries[url]), grouped))):
+        with server.db.reading() as conn:
+            rows = conn.execute(text(_query(sql_of(libraries[url]), grouped))).all()
+        for row in rows:
             unit, visit = row[0], row[1]
             for i, measure in enumerate(grouped):
                 for label in labels(str(visit), offsets[i]):

@@ -281,3 +281,9 @@ INDEX_TABLES = {
     "quantities": search_quantity,
     "uris": search_uri,
 }
+
+
+def managed_by_migrations(name: str | None, type_: str, parent_names: object = None) -> bool:
+    """Alembic's ``include_name``: the migrations manage the schema's own tables only — not the materialized view
+    tables (``view_<name>``, derived data that ``fhir_server/views`` builds and rebuilds itself)."""
+    return not (type_ == "table" and name is not None and name.startswith("view_") and name not in metadata.tables)

@@ -27,7 +27,7 @@ POPULATION = "http://terminology.hl7.org/CodeSystem/measure-population"
 
 def _improved(pre: str, after: str, share: int = 30) -> str:
     """``after`` at least ``share`` % below a non-zero ``pre`` (compared in whole numbers, no division)."""
-    return f"ROUND(100 * ({pre} - {after}), 6) >= ROUND({share} * {pre}, 6)"
+    return f"ROUND(CAST(100 * ({pre} - {after}) AS NUMERIC), 6) >= ROUND(CAST({share} * {pre} AS NUMERIC), 6)"
 
 
 def _both(pre: str, after: str) -> str:
