@@ -203,6 +203,12 @@ class Settings(BaseSettings):
         default=None, description="A folder of further EQ-5D-5L value sets (JSON, as the shipped ones)."
     )
 
+    # Quality indicators (fhir_server/indicators): the display rules of section 5 of the registry rules
+    indicator_minimum_denominator: int = Field(
+        default=30, description="A unit-period with fewer episodes in the denominator shows N<30 and no share."
+    )
+    indicator_low_coverage: float = Field(default=0.6, description="A unit whose coverage is below this is flagged.")
+
     @property
     def broker(self) -> str:
         return self.broker_url or "filesystem://"

@@ -4,7 +4,6 @@ for one unit (``reporter``) or the whole country (no reporter), over one period.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fhir_server.indicators.evaluate import Tally
@@ -26,7 +25,7 @@ def measure_report(
     tally: Tally,
     *,
     minimum_denominator: int,
-    now: datetime,
+    now: str,
     low_coverage: bool | None = None,
 ) -> dict[str, Any]:
     group: dict[str, Any] = {
@@ -49,7 +48,7 @@ def measure_report(
         "status": "complete",
         "type": "summary",
         "measure": f"{measure['url']}|{measure['version']}" if measure.get("version") else measure["url"],
-        "date": now.isoformat(),
+        "date": now,
         "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
         "group": [group],
     }

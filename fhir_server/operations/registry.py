@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fhir_server.operations import (
+    measure_evaluate_measure,
     patient_erase,
     patient_everything,
     patient_request_correction,
@@ -131,6 +132,16 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation("erase", patient_erase.DEFINITION, patient_erase.patient_erase, "Patient", instance=True, permission="d"),
     Operation("redeem-code", redeem_code.DEFINITION, redeem_code.redeem_code),
+    Operation(
+        "evaluate-measure",
+        measure_evaluate_measure.DEFINITION,
+        measure_evaluate_measure.evaluate_measure,
+        "Measure",
+        type_level=True,
+        instance=True,
+        methods=("GET",),
+        permission="r",
+    ),
 )
 
 #: Operations that need no access token (the caller has none yet: a tablet redeeming a one-time code).

@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from fractions import Fraction
-from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -16,12 +15,10 @@ from sqlalchemy import text
 from fhir_server.indicators.evaluate import NATIONAL, evaluate
 from fhir_server.indicators.facts import criteria
 from fhir_server.indicators.periods import shifted, year_and_quarters
-from fhir_server.subscriptions.delivery import deliver
-from tests.indicators.cohort import Case, random_cases, write
+from tests.indicators.cohort import Case, write
+from tests.indicators.conftest import YEAR
 from tests.rest.helpers import unique
-from workers.registry.subscriptions import INTERNAL, ensure_subscriptions
 
-YEAR = 2019  # no other test's episodes have visits then: the national counts are this cohort's
 Rule = tuple[int, Callable[[Case], bool], Callable[[Case], bool]]  # offset, denominator, numerator
 
 
@@ -77,39 +74,6 @@ WORKED = [  # the rules' worked checks, on the Measures' own conditions
     ("pain-rest-improved-2", {"pain_rest_pre": 7, "pain_rest_6m": 5}, True),
     ("odi-improved", {"odi_pre": 0, "odi_6m": 0}, None),  # pre = 0: not in the denominator
 ]
-
-
-@pytest.fixture(scope="module")
-def measures(server) -> dict[str, dict[str, Any]]:
-    prefix = "https://ryggrad.no/fhir/Measure/nnrr-"
-    return {
-        m["url"].removeprefix(prefix): m
-        for m in server.definitions.resources_of_type("Measure")
-        if m["url"].startswith(prefix)
-    }
-
-
-@pytest.fixture(scope="module")
-def cohort(server, client) -> tuple[list[Case], list[str]]:
-    ensure_subscriptions(server)  # the scoring worker scores the forms
-    try:
-        units = [unique("unit-a"), unique("unit-b")]
-        for unit in units:
-            assert client.put(
-                f"/fhir/Organization/{unit}", json={"resourceType": "Organization", "id": unit}
-            ).is_success
-        cases = random_cases(20191, units, 70, YEAR)
-        cases += [
-            Case(units[0], date(YEAR, 3, 1), odi=(40, 28), rest=(7, 5), gpe=2, satisfaction=1),
-            Case(units[1], date(YEAR, 9, 30), odi=(40, 30), rest=(0, 0), gpe=5, form_12m=True),
-        ]
-        write(client, cases, unique("cohort"))
-        while deliver(server, "registry-scores") != "done":
-            pass
-        return cases, [f"Organization/{u}" for u in units]
-    finally:
-        for sid, *_ in INTERNAL:
-            client.delete(f"/fhir/Subscription/{sid}")
 
 
 def _expected(cases: list[Case], units: list[str], rule: Rule) -> Counter:
