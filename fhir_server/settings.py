@@ -208,6 +208,10 @@ class Settings(BaseSettings):
         default=30, description="A unit-period with fewer episodes in the denominator shows N<30 and no share."
     )
     indicator_low_coverage: float = Field(default=0.6, description="A unit whose coverage is below this is flagged.")
+    indicator_store_interval_s: float = Field(
+        default=6 * 3600.0,
+        description="How often the scheduler stores the indicators' MeasureReports (last quarter and year).",
+    )
 
     @property
     def broker(self) -> str:

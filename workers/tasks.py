@@ -66,6 +66,15 @@ def activate() -> int:
     return len(activate_due(srv, now)) + len(remind_due(srv, now)) + len(expire_due(srv, now))
 
 
+@app.task(name="ryggrad.indicators.store")
+def store_indicator_reports() -> int:
+    """The registry Measures' MeasureReports per unit and for the country: the last quarter and year (N22)."""
+    from workers.indicator_reports import store_reports
+
+    srv = server()
+    return len(store_reports(srv, srv.clock().date()))
+
+
 @signals.after_setup_logger.connect
 def _quiet_routine_tasks(logger: logging.Logger, **_: object) -> None:
     """Every second's sweep would fill the log: task receipts and successes only at WARNING and above."""
