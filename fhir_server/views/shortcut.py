@@ -9,6 +9,10 @@ row. `compile_shortcut` recognises, from fhirpathpy's parse tree, chains made on
 * `where(member = 'text')`, and, as the whole expression, `chain = 'text'`
 * `first()`, and at the end only: `exists()`, `empty()`, `count()`
 * `getResourceKey()`, `getReferenceKey([Type])`
+* `extension('url')` (fhirpathpy keeps the first matching extension of each item), then
+  `.value.ofType(T)` as `valueT`
+* `repeat(member)`: breadth first, as fhirpathpy walks it; if two items found are equal (fhirpathpy would
+  drop one) or one is not an element, the answer is left to fhirpathpy
 
 and evaluates them on the JSON directly. Whenever the data could make the answer differ from
 fhirpathpy's - a member missing where a choice element of that name is present, a primitive
@@ -96,6 +100,52 @@ def _where_equals(name: str, literal: str) -> Step:
             if value == literal:
                 kept.append(item)
         return kept
+
+    return step
+
+
+def _extension(url: str) -> Step:
+    def step(items: list) -> Any:
+        found: list = []
+        for item in items:
+            if not isinstance(item, dict):
+                continue  # a primitive: fhirpathpy reads no extensions there (the _name case fell back before)
+            extensions = item.get("extension", [])
+            if not isinstance(extensions, list):
+                return FALLBACK
+            for extension in extensions:
+                if not isinstance(extension, dict) or "url" not in extension:
+                    return FALLBACK  # fhirpathpy fails or reads it differently
+            matching = next((e for e in extensions if e["url"] == url), None)
+            if matching is not None:
+                found.append(matching)
+        return found
+
+    return step
+
+
+def _repeat(member: Step) -> Step:
+    def step(items: list) -> Any:
+        found: list = []
+        seen: dict[tuple[int, Any], list[dict]] = {}
+        queue = list(items)
+        index = 0
+        while index < len(queue):
+            children = member([queue[index]])
+            index += 1
+            if children is FALLBACK:
+                return FALLBACK
+            for child in children:
+                if not isinstance(child, dict):
+                    return FALLBACK
+                link = child.get("linkId")
+                bucket = seen.setdefault((len(child), link if isinstance(link, str) else None), [])
+                if any(other == child for other in bucket):
+                    return FALLBACK  # fhirpathpy would keep only one of equal items
+                bucket.append(child)
+            found.extend(children)
+            queue.extend(children)
+        return found
 
     return step
 
@@ -231,6 +281,18 @@ def _invocation_steps(node: dict, steps: list[Step]) -> bool:
         if type_name is None:
             return False
         steps[-1] = _choice(steps[-1].member_name, type_name)  # type: ignore[attr-defined]
+        return True
+    if name == "extension" and len(params) == 1:
+        url = _string_literal(params[0])
+        if url is None:
+            return False
+        steps.append(_extension(url))
+        return True
+    if name == "repeat" and len(params) == 1:
+        member = _simple_member(params[0])
+        if member is None:
+            return False
+        steps.append(_repeat(_member(member)))
         return True
     if name == "where" and len(params) == 1:
         condition = params[0]

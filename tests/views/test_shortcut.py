@@ -10,7 +10,7 @@ import pytest
 
 from bench.views_runner import synthetic_responses
 from fhir_server.views.fhirpath import CompiledPath, plain
-from fhir_server.views.shortcut import compile_shortcut
+from fhir_server.views.shortcut import FALLBACK, compile_shortcut
 
 SUITE_DIR = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "fhir-test-cases" / "sql-on-fhir"
 
@@ -74,3 +74,123 @@ def test_the_shortcut_agrees_with_fhirpathpy(expression: str) -> None:
 @pytest.mark.parametrize("expression", NOT_COVERED)
 def test_other_shapes_go_to_fhirpathpy(expression: str) -> None:
     assert compile_shortcut(CompiledPath(expression, set())._ast) is None
+
+
+REGISTRY_VIEWS = Path(__file__).resolve().parents[2] / "mappings" / "views"
+REGISTRY_EXTENSION_EDGES: list[dict[str, Any]] = [
+    # an extension without url (fhirpathpy fails), several matching (it keeps the first), a value also as `value`
+    {"resourceType": "EpisodeOfCare", "id": "e1", "extension": [{"valueDate": "2025-01-01"}]},
+    {
+        "resourceType": "EpisodeOfCare",
+        "id": "e2",
+        "extension": [
+            {"url": "https://ryggrad.no/fhir/StructureDefinition/visit-date", "valueDate": "2025-01-02"},
+            {"url": "https://ryggrad.no/fhir/StructureDefinition/visit-date", "valueDate": "2025-01-03"},
+            {"url": "https://ryggrad.no/fhir/StructureDefinition/referral-date", "_valueDate": {"id": "x"}},
+            {"url": "https://ryggrad.no/fhir/StructureDefinition/registry", "valueString": "nnrr"},
+        ],
+    },
+    {"resourceType": "EpisodeOfCare", "id": "e3", "extension": {"url": "not-a-list"}},
+    {
+        "resourceType": "QuestionnaireResponse",
+        "id": "q1",
+        "extension": [
+            {
+                "url": "https://ryggrad.no/fhir/StructureDefinition/episode",
+                "valueReference": {"reference": "https://h/fhir/EpisodeOfCare/e9/_history/2"},
+            }
+        ],
+        # two equal items (fhirpathpy keeps one), nested groups, an item without answers
+        "item": [
+            {"linkId": "professions", "answer": [{"valueCoding": {"code": "a"}}]},
+            {"linkId": "g", "item": [{"linkId": "professions", "answer": [{"valueCoding": {"code": "a"}}]}]},
+            {"linkId": "visit-date", "answer": [{"valueDate": "2025-02-01"}, {"valueDate": "2025-02-02"}]},
+            {"linkId": "yellow-flags"},
+        ],
+    },
+    {
+        "resourceType": "QuestionnaireResponse",
+        "id": "q2",
+        "item": [
+            {"linkId": "g", "item": [{"linkId": "g", "item": [{"linkId": "coping-talk", "answer": []}]}]},
+            {
+                "linkId": "work-status",
+                "answer": [{"valueCoding": {"code": "working"}}, {"valueCoding": {"code": "aap"}}],
+            },
+        ],
+    },
+]
+
+
+def _registry_expressions() -> list[str]:
+    expressions: list[str] = []
+
+    def walk(select: dict[str, Any]) -> None:
+        expressions.extend(column["path"] for column in select.get("column", []))
+        for key in ("forEach", "forEachOrNull"):
+            if key in select:
+                expressions.append(select[key])
+        for nested in [*select.get("select", []), *select.get("unionAll", [])]:
+            walk(nested)
+
+    for file in sorted(REGISTRY_VIEWS.glob("*.json")):
+        view = json.loads(file.read_text(encoding="utf-8"))
+        expressions.extend(item["path"] for item in view.get("where", []))
+        for select in view["select"]:
+            walk(select)
+    return sorted(set(expressions))
+
+
+def _registry_resources() -> list[dict[str, Any]]:
+    from datetime import date
+    from random import Random
+
+    from bench.nnrr_registry import episode_resources, unit_ids
+
+    rng = Random(5)
+    resources = list(REGISTRY_EXTENSION_EDGES)
+    for number in range(25):
+        resources.extend(episode_resources(number, rng, unit_ids(3), date(2025, 1, 1), 365))
+    return resources
+
+
+def _slow_values(path: CompiledPath, resource: dict[str, Any]) -> Any:
+    try:
+        return [v for v in map(plain, path.evaluate(resource, {"resource": resource}, typed=True)) if v is not None]
+    except Exception as exc:  # the same failure is expected of the fast path (it falls back)
+        return type(exc)
+
+
+def _fast_values(path: CompiledPath, resource: dict[str, Any]) -> Any:
+    try:
+        return path.values(resource, {"resource": resource})
+    except Exception as exc:
+        return type(exc)
+
+
+def test_the_registry_views_extension_and_repeat_columns_take_the_fast_path() -> None:
+    expressions = _registry_expressions()
+    shapes = [e for e in expressions if e.startswith("extension(") or e.startswith("repeat(item)")]
+    assert len(shapes) >= 15
+    realistic = _registry_resources()[len(REGISTRY_EXTENSION_EDGES) :]
+    for expression in shapes:
+        shortcut = CompiledPath(expression, set())._shortcut
+        assert shortcut is not None, expression
+        assert all(shortcut.run(resource) is not FALLBACK for resource in realistic), expression
+
+
+def test_equal_items_and_extensions_without_url_are_left_to_fhirpathpy() -> None:
+    edges = {resource["id"]: resource for resource in REGISTRY_EXTENSION_EDGES}
+    repeat = CompiledPath("repeat(item).where(linkId = 'professions').answer.count()", set())._shortcut
+    extension = CompiledPath("extension('https://ryggrad.no/fhir/StructureDefinition/visit-date').value", set())
+    assert repeat is not None and repeat.run(edges["q1"]) is FALLBACK
+    assert extension._shortcut is not None and extension._shortcut.run(edges["e1"]) is FALLBACK
+
+
+@pytest.mark.parametrize("expression", _registry_expressions())
+def test_the_registry_views_paths_agree_with_fhirpathpy(expression: str) -> None:
+    path = CompiledPath(expression, set())
+    resources = _registry_resources()
+    assert len({r["resourceType"] for r in resources}) == 4
+    for resource in resources:
+        assert _fast_values(path, resource) == _slow_values(path, resource), (expression, resource.get("id"))
