@@ -124,8 +124,25 @@ def _extension(url: str) -> Step:
     return step
 
 
-def _repeat(member: Step) -> Step:
+# The last focus each repeat(member) walked and what it found: a view's columns repeat(item) over the same
+# resource one after another, and the steps after a repeat never change the list they are given.
+_LAST_REPEAT: dict[str, tuple[Any, Any]] = {}
+
+
+def _repeat(name: str) -> Step:
+    member = _member(name)
+
     def step(items: list) -> Any:
+        if len(items) == 1:
+            last = _LAST_REPEAT.get(name)
+            if last is not None and last[0] is items[0]:
+                return last[1]
+            found = walk(items)
+            _LAST_REPEAT[name] = (items[0], found)
+            return found
+        return walk(items)
+
+    def walk(items: list) -> Any:
         found: list = []
         seen: dict[tuple[int, Any], list[dict]] = {}
         queue = list(items)
@@ -292,7 +309,7 @@ def _invocation_steps(node: dict, steps: list[Step]) -> bool:
         member = _simple_member(params[0])
         if member is None:
             return False
-        steps.append(_repeat(_member(member)))
+        steps.append(_repeat(member))
         return True
     if name == "where" and len(params) == 1:
         condition = params[0]
