@@ -11,6 +11,9 @@ row. `compile_shortcut` recognises, from fhirpathpy's parse tree, chains made on
 * `getResourceKey()`, `getReferenceKey([Type])`
 * `extension('url')` (fhirpathpy keeps the first matching extension of each item), then
   `.value.ofType(T)` as `valueT`
+* at the end only, `startsWith('text')`; and `A or B` of two such boolean paths (both sides evaluated, as
+  fhirpathpy does; an answer that is not one boolean or nothing falls back)
+* `where($this = 'text')` on strings
 * `repeat(member)`: breadth first, as fhirpathpy walks it; if two items found are equal (fhirpathpy would
   drop one) or one is not an element, the answer is left to fhirpathpy
 
@@ -167,6 +170,27 @@ def _repeat(name: str) -> Step:
     return step
 
 
+def _starts_with(prefix: str) -> Step:
+    def step(items: list) -> Any:
+        if not items:
+            return []
+        if len(items) != 1 or not isinstance(items[0], str):
+            return FALLBACK  # fhirpathpy fails: left to it
+        return [items[0].startswith(prefix)]
+
+    step.terminal = True  # type: ignore[attr-defined]
+    return step
+
+
+def _where_this_equals(literal: str) -> Step:
+    def step(items: list) -> Any:
+        if not all(isinstance(item, str) for item in items):
+            return FALLBACK
+        return [item for item in items if item == literal]
+
+    return step
+
+
 def _first(items: list) -> Any:
     return items[:1]
 
@@ -201,6 +225,22 @@ def _reference_key(wanted: str | None) -> Step:
 
 
 _TERMINAL = {"exists": _exists, "empty": _empty, "count": _count}
+for _function in _TERMINAL.values():
+    _function.terminal = True  # type: ignore[attr-defined]
+
+
+def _is_terminal(step: Step) -> bool:
+    return getattr(step, "terminal", False)
+
+
+def _is_this(node: Any) -> bool:
+    if not isinstance(node, dict) or node.get("type") != "TermExpression":
+        return False
+    term = (node.get("children") or [None])[0]
+    if not isinstance(term, dict) or term.get("type") != "InvocationTerm":
+        return False
+    invocation = (term.get("children") or [None])[0]
+    return isinstance(invocation, dict) and invocation.get("type") == "ThisInvocation"
 
 
 def _string_literal(node: Any) -> str | None:
@@ -299,6 +339,12 @@ def _invocation_steps(node: dict, steps: list[Step]) -> bool:
             return False
         steps[-1] = _choice(steps[-1].member_name, type_name)  # type: ignore[attr-defined]
         return True
+    if name == "startsWith" and len(params) == 1:
+        prefix = _string_literal(params[0])
+        if prefix is None:
+            return False
+        steps.append(_starts_with(prefix))
+        return True
     if name == "extension" and len(params) == 1:
         url = _string_literal(params[0])
         if url is None:
@@ -317,6 +363,9 @@ def _invocation_steps(node: dict, steps: list[Step]) -> bool:
             return False
         left, right = (condition.get("children") or [None, None])[:2]
         member, literal = _simple_member(left), _string_literal(right)
+        if literal is not None and _is_this(left):
+            steps.append(_where_this_equals(literal))
+            return True
         if member is None or literal is None:
             return False
         steps.append(_where_equals(member, literal))
@@ -377,8 +426,39 @@ class Shortcut:
         return items
 
 
-def compile_shortcut(ast: Any) -> Shortcut | None:
+class OrShortcut:
+    """`A or B` of two boolean shortcuts, with FHIRPath's three-valued `or`."""
+
+    __slots__ = ("_left", "_right")
+
+    def __init__(self, left: Shortcut, right: Shortcut) -> None:
+        self._left = left
+        self._right = right
+
+    def run(self, focus: Any) -> Any:
+        left, right = self._left.run(focus), self._right.run(focus)
+        if left is FALLBACK or right is FALLBACK:
+            return FALLBACK
+        for side in (left, right):
+            if side != [] and (len(side) != 1 or not isinstance(side[0], bool)):
+                return FALLBACK
+        if left == [True] or right == [True]:
+            return [True]
+        if left == [False] and right == [False]:
+            return [False]
+        return []
+
+
+def compile_shortcut(ast: Any) -> Shortcut | OrShortcut | None:
     """A Shortcut for the expression's parse tree, or None when its shape is not covered."""
+    if isinstance(ast, dict) and ast.get("type") == "OrExpression" and ast.get("terminalNodeText") == ["or"]:
+        children = ast.get("children") or []
+        if len(children) != 2:
+            return None
+        left, right = compile_shortcut(children[0]), compile_shortcut(children[1])
+        if isinstance(left, Shortcut) and isinstance(right, Shortcut):
+            return OrShortcut(left, right)
+        return None
     compare = None
     if isinstance(ast, dict) and ast.get("type") == "EqualityExpression":
         if ast.get("terminalNodeText") != ["="]:
@@ -392,9 +472,9 @@ def compile_shortcut(ast: Any) -> Shortcut | None:
     if not _chain_steps(ast, steps):
         return None
     terminal = None
-    if steps and steps[-1] in _TERMINAL.values():
+    if steps and _is_terminal(steps[-1]):
         terminal = steps.pop()
-    if any(step in _TERMINAL.values() for step in steps):
+    if any(_is_terminal(step) for step in steps):
         return None
     if compare is not None and terminal is not None:
         return None

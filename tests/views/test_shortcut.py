@@ -122,6 +122,20 @@ REGISTRY_EXTENSION_EDGES: list[dict[str, Any]] = [
 ]
 
 
+REGISTRY_EXTENSION_EDGES += [
+    # where clauses: no questionnaire, a reference that is not a string (fhirpathpy fails), several profiles
+    {"resourceType": "QuestionnaireResponse", "id": "q3", "status": "completed"},
+    {"resourceType": "Task", "id": "t1", "meta": {"profile": ["a", "b"]}, "focus": {"reference": 5}},
+    {
+        "resourceType": "Task",
+        "id": "t2",
+        "meta": {"profile": ["https://ryggrad.no/fhir/StructureDefinition/prom-task"]},
+    },
+    {"resourceType": "Task", "id": "t3", "focus": {"reference": "https://ryggrad.no/fhir/Questionnaire/x"}},
+    {"resourceType": "Observation", "id": "o1", "status": "final", "_status": {"id": "s"}},
+]
+
+
 def _registry_expressions() -> list[str]:
     expressions: list[str] = []
 
@@ -168,10 +182,10 @@ def _fast_values(path: CompiledPath, resource: dict[str, Any]) -> Any:
         return type(exc)
 
 
-def test_the_registry_views_extension_and_repeat_columns_take_the_fast_path() -> None:
+def test_the_registry_views_extension_repeat_and_where_paths_take_the_fast_path() -> None:
     expressions = _registry_expressions()
-    shapes = [e for e in expressions if e.startswith("extension(") or e.startswith("repeat(item)")]
-    assert len(shapes) >= 15
+    shapes = [e for e in expressions if e.startswith(("extension(", "repeat(item)")) or "startsWith(" in e]
+    assert len(shapes) >= 18
     realistic = _registry_resources()[len(REGISTRY_EXTENSION_EDGES) :]
     for expression in shapes:
         shortcut = CompiledPath(expression, set())._shortcut
