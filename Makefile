@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: install install-test run test lint bench profiles clean chromium portal
+.PHONY: install install-test run test lint bench profiles clean chromium pango poppler portal
 
 install: $(VENV)/.installed
 
@@ -14,6 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
 	$(BIN)/ryggrad packages
+	$(MAKE) --no-print-directory pango
 	touch $@
 
 install-test: install $(VENV)/.installed-test
@@ -25,6 +26,7 @@ $(VENV)/.installed-test: pyproject.toml ig/package-lock.json portal/package-lock
 	  npm install --no-save --prefix portal --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: the Implementation Guide and renderer tests will skip"; fi
 	$(MAKE) --no-print-directory chromium
+	$(MAKE) --no-print-directory poppler
 	touch $@
 
 # Debian's Chromium for the pages' browser tests (Playwright cannot download its own browsers here); without root or
@@ -35,6 +37,25 @@ chromium:
 	    (apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }) \
 	      || echo "could not install chromium: the browser tests will skip"; \
 	  else echo "chromium is not installed (as root: apt-get install chromium): the browser tests will skip"; fi; }
+
+# Debian's pango, which WeasyPrint lays the units' PDF reports out with (`ryggrad report --format pdf`); without
+# root or the package index, PDF reports fail with the reason and their tests skip
+pango:
+	@/sbin/ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null 2>&1 || { apt-get update -qq && \
+	      apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; }) \
+	      || echo "could not install pango: PDF reports and their tests will not work"; \
+	  else echo "pango is not installed (as root: apt-get install libpango-1.0-0 libpangoft2-1.0-0): PDF reports will not work"; fi; }
+
+# Debian's poppler-utils (pdftoppm, pdftotext), with which the report tests render the PDFs' pages; without root or
+# the package index, those tests skip and say why
+poppler:
+	@command -v pdftoppm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -qq poppler-utils >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null; }) \
+	      || echo "could not install poppler-utils: the PDF page tests will skip"; \
+	  else echo "pdftoppm is not installed (as root: apt-get install poppler-utils): the PDF page tests will skip"; fi; }
 
 # the portal's pages (portal/, Vite) built into portal/dist, which the API serves at /portal and /clinic
 portal: portal/dist/index.html

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from fhir_server.operations import (
     measure_evaluate_measure,
+    organization_quality_report,
     patient_erase,
     patient_everything,
     patient_request_correction,
@@ -132,6 +133,15 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation("erase", patient_erase.DEFINITION, patient_erase.patient_erase, "Patient", instance=True, permission="d"),
     Operation("redeem-code", redeem_code.DEFINITION, redeem_code.redeem_code),
+    Operation(
+        "quality-report",
+        organization_quality_report.DEFINITION,
+        organization_quality_report.quality_report,
+        "Organization",
+        instance=True,
+        methods=("GET",),
+        permission="r",
+    ),
     Operation(
         "evaluate-measure",
         measure_evaluate_measure.DEFINITION,

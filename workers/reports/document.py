@@ -1,0 +1,58 @@
+"""A unit's report from start to end: which unit and period, the numbers (``indicators``, ``scores``), and the
+document as HTML or PDF. The CLI and the ``$quality-report`` operation both come here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from fhir_server.indicators.periods import Period, last_completed_quarter, parse_period
+from workers.reports.indicators import gather_indicators, minimum_denominator, nnrr_measures
+from workers.reports.pdf import html_to_pdf
+from workers.reports.rendering import Report, render_html
+from workers.reports.scores import gather_scores
+
+HTML = "text/html"
+PDF = "application/pdf"
+FORMATS = {"html": HTML, "pdf": PDF}
+
+
+@dataclass(frozen=True)
+class Document:
+    content: bytes
+    media_type: str
+    filename: str
+
+
+def report_period(text: str | None, today: date) -> Period:
+    """The period asked for (``2026Q3``, ``2026``), by default the last completed quarter."""
+    return parse_period(text) if text else last_completed_quarter(today)
+
+
+def unit_name(organization: dict[str, Any]) -> str:
+    return str(organization.get("name") or "Enheten")
+
+
+def build_report(server: Any, organization: dict[str, Any], resh: str | None, period: Period, today: date) -> Report:
+    unit = f"Organization/{organization['id']}"
+    return Report(
+        unit_name=unit_name(organization),
+        resh=resh,
+        period=period,
+        created=today,
+        indicators=gather_indicators(server, unit, period),
+        distributions=gather_scores(server, nnrr_measures(server), unit, period),
+        minimum_denominator=minimum_denominator(server),
+    )
+
+
+def render(report: Report, form: str) -> Document:
+    """The report as ``html`` or ``pdf``."""
+    if form not in FORMATS:
+        raise ValueError(f"the format is html or pdf, not {form!r}")
+    html = render_html(report)
+    name = f"nnrr-{report.resh or 'enhet'}-{report.period.label}.{form}"
+    if form == "pdf":
+        return Document(html_to_pdf(html), PDF, name)
+    return Document(html.encode("utf-8"), HTML, name)
