@@ -278,6 +278,47 @@ def clock(
         server.close()
 
 
+@app.command()
+def report(
+    unit: Annotated[str, typer.Option(help="The unit's RESH id")],
+    period: Annotated[
+        str | None, typer.Option(help="2026Q3 (quarterly report) or 2026 (annual); default: the last completed quarter")
+    ] = None,
+    form: Annotated[str, typer.Option("--format", help="html or pdf")] = "html",
+    output: Annotated[Path | None, typer.Option(help="Folder to write to (default: reports/ in the data dir)")] = None,
+) -> None:
+    """Write a unit's NNRR quality report (the unit against the rest of the country) as HTML or PDF."""
+    from fhir_server.auth.units import unit_by_resh
+    from fhir_server.rest.messages import FhirRequest
+    from workers.reports.document import FORMATS, build_report, render, report_period
+
+    if form not in FORMATS:
+        console.print("[red]--format is html or pdf[/red]")
+        raise typer.Exit(2)
+    server = _server()
+    try:
+        today = server.clock().date()
+        try:
+            chosen = report_period(period, today)
+        except ValueError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+        with server.db.reading() as conn:
+            found = unit_by_resh(conn, unit)
+        read = server.execute(FhirRequest("GET", f"Organization/{found.organization_id}")) if found else None
+        if read is None or read.status != 200 or read.resource is None:
+            console.print(f"[red]no Organization with RESH id {unit}[/red]")
+            raise typer.Exit(2)
+        document = render(build_report(server, read.resource, unit, chosen, today), form)
+    finally:
+        server.close()
+    folder = output or server.settings.data_dir / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / document.filename
+    path.write_bytes(document.content)
+    console.print(f"{chosen.label}: {path}")
+
+
 def _orgnr_of_resh(settings: Settings, resh: str) -> str:
     from fhir_server.auth.units import unit_by_resh
     from fhir_server.storage.engine import Database
