@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from fhir_server.auth.ownership import owners
+from fhir_server.indicators.coverage import low_coverage
 from fhir_server.indicators.evaluate import NATIONAL, evaluate
 from fhir_server.indicators.periods import Period, last_completed_quarter, year
 from fhir_server.indicators.reports import measure_report
@@ -67,7 +68,10 @@ def store_reports(server: Any, today: date) -> list[str]:
             tallies.items(), key=lambda item: (item[0][0], item[0][1], item[0][2] or "")
         ):
             measure, period = by_url[url], by_label[label]
-            report = measure_report(measure, period, unit, tally, minimum_denominator=minimum, now=instant(ctx.now))
+            flag = low_coverage(tallies, label, unit, server.settings.indicator_low_coverage)
+            report = measure_report(
+                measure, period, unit, tally, minimum_denominator=minimum, now=instant(ctx.now), low_coverage=flag
+            )
             key = _identifier(measure, period, unit if unit is not NATIONAL else None)
             report["identifier"] = [{"system": IDENTIFIER_SYSTEM, "value": key}]
             (existing,) = find(ctx, "MeasureReport", [("identifier", f"{IDENTIFIER_SYSTEM}|{key}")], limit=1) or (None,)

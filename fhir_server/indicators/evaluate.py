@@ -73,4 +73,6 @@ def evaluate(server: Any, measures: list[dict[str, Any]], periods: list[Period])
                         tally = tallies[(measure["url"], label, where)]
                         tally.denominator += row[2 + 2 * i]
                         tally.numerator += row[3 + 2 * i]
-    return dict(tallies)
+    from fhir_server.indicators.coverage import apply_entered_denominators
+
+    return apply_entered_denominators(server, measures, periods, dict(tallies))

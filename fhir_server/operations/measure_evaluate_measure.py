@@ -13,6 +13,7 @@ from typing import Any
 
 from fhir_server.auth.units import unit_by_orgnr
 from fhir_server.errors import FhirError, Issue, bad_request, not_found
+from fhir_server.indicators.coverage import COVERAGE, low_coverage
 from fhir_server.indicators.evaluate import NATIONAL, Tally, evaluate
 from fhir_server.indicators.periods import between
 from fhir_server.indicators.reports import measure_report
@@ -79,8 +80,20 @@ def evaluate_measure(
         raise bad_request(str(error), "periodEnd") from error
     measure = _measure(ctx, key)
     unit = _unit(ctx, str(values["subject"][0]) if values.get("subject") else None)
-    tallies = evaluate(ctx.server, [measure], [period])
+    measures = [measure]
+    if unit is not NATIONAL and measure["url"] != COVERAGE:  # the unit's coverage, for the low-coverage flag
+        measures += [m for m in ctx.server.definitions.resources_of_type("Measure") if m.get("url") == COVERAGE]
+    tallies = evaluate(ctx.server, measures, [period])
     tally = tallies.get((measure["url"], period.label, unit), Tally())
-    minimum = ctx.server.settings.indicator_minimum_denominator
-    report = measure_report(measure, period, unit, tally, minimum_denominator=minimum, now=instant(ctx.now))
+    settings = ctx.server.settings
+    flag = low_coverage(tallies, period.label, unit, settings.indicator_low_coverage)
+    report = measure_report(
+        measure,
+        period,
+        unit,
+        tally,
+        minimum_denominator=settings.indicator_minimum_denominator,
+        now=instant(ctx.now),
+        low_coverage=flag,
+    )
     return FhirResponse(200, report)

@@ -34,11 +34,13 @@ _NEWEST = select(func.coalesce(func.max(resource_history.c.seq), 0))
 _WRITERS = text(
     "SELECT DISTINCT virtualtransaction FROM pg_locks"
     " WHERE locktype = 'relation' AND relation = 'resource_history'::regclass"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     " AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()"
 )
 _STILL_WRITING = text(
     "SELECT count(*) FROM pg_locks"
     " WHERE locktype = 'relation' AND relation = 'resource_history'::regclass"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     " AND mode = 'RowExclusiveLock' AND virtualtransaction = ANY(:vxids)"
 )
 

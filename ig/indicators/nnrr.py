@@ -47,6 +47,7 @@ class Indicator:
     target: float | None = None
     minimum: float | None = None
     offset_months: int = 0  # attribution: the period of visit date + this many months
+    entered_denominator: bool = False  # a unit's entered denominator for a period wins over the counted one
 
 
 INDICATORS = (
@@ -168,6 +169,17 @@ INDICATORS = (
         offset_months=12,
     ),
     Indicator(
+        "coverage",
+        "Dekningsgrad",
+        "Patients registered in NNRR (a finalised clinician form) among the patients referred to the unit who "
+        "attended (N23): the denominator is the unit's own count for the period where the unit has entered one (a "
+        "data-collection MeasureReport), else the episodes whose patient attended a flagged appointment. Units "
+        "below 60 % are flagged in every report.",
+        "visit_date IS NOT NULL",
+        "clinician_final = 1",
+        entered_denominator=True,
+    ),
+    Indicator(
         "waiting-time",
         "Ventetid fra henvisning til time inntil 50 dager",
         "Share of finalised clinician forms with a known wait above 0 days whose wait from referral to the visit "
@@ -262,6 +274,8 @@ def measure(indicator: Indicator) -> dict[str, Any]:
         extension.append({"url": SD + "target-level", "valueDecimal": indicator.target})
     if indicator.minimum is not None:
         extension.append({"url": SD + "minimum-level", "valueDecimal": indicator.minimum})
+    if indicator.entered_denominator:
+        extension.append({"url": SD + "entered-denominator", "valueBoolean": True})
     extension.append(
         {
             "url": SD + "attribution-offset",

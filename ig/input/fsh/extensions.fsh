@@ -246,3 +246,13 @@ Description: "Which period an episode counts in for an indicator: the period of 
 * ^context[=].expression = "Measure"
 * value[x] only Duration
 * value[x] 1..1
+
+Extension: EnteredDenominator
+Id: entered-denominator
+Title: "Entered denominator"
+Description: "The indicator's denominator may be entered by each unit for a period (a data-collection MeasureReport of the Measure with the unit as reporter and the period): an entered count wins over the one counted from the registry's data (NNRR coverage, N23)."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/entered-denominator"
+* ^context[+].type = #element
+* ^context[=].expression = "Measure"
+* value[x] only boolean
+* value[x] 1..1

@@ -14,7 +14,7 @@ Id: registry-measure
 Title: "Registry quality indicator"
 Description: "A registry's quality indicator: a proportion of patients, with the direction of improvement, the registry's target and minimum levels, and its numerator and denominator."
 * obeys ryg-proportion-populations and ryg-levels-in-range
-* extension contains Registry named registry 1..1 MS and TargetLevel named target 0..1 MS and MinimumLevel named minimum 0..1 MS and AttributionOffset named attributionOffset 0..1 MS
+* extension contains Registry named registry 1..1 MS and TargetLevel named target 0..1 MS and MinimumLevel named minimum 0..1 MS and AttributionOffset named attributionOffset 0..1 MS and EnteredDenominator named enteredDenominator 0..1 MS
 * url 1..1 MS
 * version 1..1 MS
 * name 1..1 MS
