@@ -1,5 +1,6 @@
 // The clinicians' pages: staff sign-in, the unit's work lists, an episode (the patient's answers, the clinician
-// form, deleting the episode) and the short baseline given on site (P6). Paths carry resource ids only.
+// form, deleting the episode), the short baseline given on site (P6) and the unit's quality reports (N22). Paths
+// carry resource ids only.
 import { useCallback, useEffect, useState } from "react";
 import { setUnauthorizedHandler } from "../api.js";
 import NotFound from "../components/NotFound.jsx";
@@ -7,12 +8,14 @@ import Redirect from "../components/Redirect.jsx";
 import { navigate, usePath } from "../router.jsx";
 import ClinicLayout from "./components/ClinicLayout.jsx";
 import EpisodePage from "./components/EpisodePage.jsx";
+import ReportsPage from "./components/ReportsPage.jsx";
 import ShortBaselinePage from "./components/ShortBaselinePage.jsx";
 import StaffSignIn from "./components/StaffSignIn.jsx";
 import WorkList from "./components/WorkList.jsx";
 import { clearStaffSession, loadStaffSession, saveStaffSession } from "./staffSession.js";
 
 const HOME = "/arbeidsliste";
+const REPORTS = "/rapporter";
 
 export default function App() {
   const path = usePath();
@@ -44,6 +47,8 @@ function page(path, { session, notice, signIn }) {
   if (!session) return path === "/" ? <StaffSignIn onSignIn={signIn} notice={notice} /> : <Redirect to="/" />;
   if (path === "/") return <Redirect to={HOME} />;
   if (path === HOME) return <WorkList session={session} />;
+  if (path === REPORTS) return <ReportsPage session={session} />;
+  if (path === "/reports") return <Redirect to={REPORTS} />;
   const episode = path.match(/^\/forlop\/([^/]+)$/)?.[1];
   if (episode) return <EpisodePage key={episode} episodeId={decodeURIComponent(episode)} session={session} />;
   const short = path.match(/^\/forlop\/([^/]+)\/kort-kartlegging$/)?.[1];

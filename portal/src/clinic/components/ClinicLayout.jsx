@@ -1,6 +1,29 @@
-// Every clinic page: a skip link, the header (the signed-in unit and role, sign-out) and the page.
-import { Link } from "../../router.jsx";
+// Every clinic page: a skip link, the header (the signed-in unit and role, sign-out), the pages' navigation and the
+// page.
+import { Link, usePath } from "../../router.jsx";
 import { ROLE_NAMES } from "../staffSession.js";
+
+const PAGES = [
+  ["/arbeidsliste", "Arbeidsliste"],
+  ["/rapporter", "Kvalitetsrapporter"],
+];
+
+function ClinicNavigation() {
+  const path = usePath();
+  return (
+    <nav className="clinic-nav" aria-label="Klinikkens sider">
+      <ul className="wrap">
+        {PAGES.map(([to, label]) => (
+          <li key={to}>
+            <Link to={to} aria-current={path === to ? "page" : undefined}>
+              {label}
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
 
 export default function ClinicLayout({ session, onSignOut, children }) {
   return (
@@ -25,6 +48,7 @@ export default function ClinicLayout({ session, onSignOut, children }) {
           )}
         </div>
       </header>
+      {session && <ClinicNavigation />}
       <main id="innhold" className="wrap clinic" tabIndex={-1}>
         {children}
       </main>
