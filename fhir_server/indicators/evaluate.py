@@ -1,12 +1,15 @@
 """Counting a Measure's populations per unit and period.
 
 One SQL query per Library: its facts, and for each Measure a 0/1 column for the denominator and one for the
-numerator (the Measure's own conditions). Python then files each episode under its unit and the whole country, in
-each requested period that holds its attribution date (visit date + the Measure's offset).
+numerator (the Measure's own conditions), summed per unit and visit month (per visit day when a period does not
+consist of whole months). Python then files each group under its unit and the whole country, in each requested
+period that holds its attribution date (visit date + the Measure's offset: whole months, so that for periods of
+whole months the visit's month decides).
 """
 
 from __future__ import annotations
 
+import calendar
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -29,14 +32,27 @@ class Tally:
 Key = tuple[str, str, str | None]  # (Measure url, period label, unit reference or NATIONAL)
 
 
-def _query(sql: str, measures: list[dict[str, Any]]) -> str:
+def _query(sql: str, measures: list[dict[str, Any]], by_month: bool = False) -> str:
+    """Per unit and visit day (or month: ``YYYY-MM``), each Measure's denominator and numerator counts."""
     columns = []
     for i, measure in enumerate(measures):
         denominator, numerator = criteria(measure, "denominator"), criteria(measure, "numerator")
-        columns.append(f"CASE WHEN ({denominator}) THEN 1 ELSE 0 END AS d{i}")
-        columns.append(f"CASE WHEN ({denominator}) AND ({numerator}) THEN 1 ELSE 0 END AS n{i}")
-    selected = ", ".join(["unit", "visit_date", *columns])
-    return f"WITH facts AS (\n{sql}\n)\nSELECT {selected} FROM facts WHERE visit_date IS NOT NULL"
+        columns.append(f"SUM(CASE WHEN ({denominator}) THEN 1 ELSE 0 END) AS d{i}")
+        columns.append(f"SUM(CASE WHEN ({denominator}) AND ({numerator}) THEN 1 ELSE 0 END) AS n{i}")
+    visit = f"substr(visit_date, 1, {7 if by_month else 10})"
+    selected = ", ".join(["unit", f"{visit} AS visit", *columns])
+    return (
+        f"WITH facts AS (\n{sql}\n)\nSELECT {selected} FROM facts WHERE visit_date IS NOT NULL GROUP BY unit, {visit}"
+    )
+
+
+def _whole_months(period: Period) -> bool:
+    return period.start.day == 1 and period.end.day == calendar.monthrange(period.end.year, period.end.month)[1]
+
+
+def _visit_day(visit: str) -> date:
+    """The visit's date, or for a month (``YYYY-MM``) its first day."""
+    return date.fromisoformat(visit[:10] if len(visit) > 7 else f"{visit}-01")
 
 
 def evaluate(server: Any, measures: list[dict[str, Any]], periods: list[Period]) -> dict[Key, Tally]:
@@ -50,12 +66,13 @@ def evaluate(server: Any, measures: list[dict[str, Any]], periods: list[Period])
         libraries[library["url"]] = library
         by_library[library["url"]].append(measure)
     found: dict[tuple[str, int], list[str]] = {}
+    by_month = all(_whole_months(p) for p in periods)
 
     def labels(visit: str, months: int) -> list[str]:
-        """The periods an episode with this visit date counts in, for this offset (many episodes share a date)."""
+        """The periods a group with this visit date (or month) counts in, for this offset."""
         key = (visit, months)
         if key not in found:
-            day = shifted(date.fromisoformat(visit[:10]), months)
+            day = shifted(_visit_day(visit), months)
             found[key] = [p.label for p in periods if day in p]
         return found[key]
 
@@ -64,15 +81,15 @@ def evaluate(server: Any, measures: list[dict[str, Any]], periods: list[Period])
     for url, grouped in by_library.items():
         offsets = [attribution_months(m) for m in grouped]
         with server.db.reading() as conn:
-            rows = conn.execute(text(_query(sql_of(libraries[url]), grouped))).all()
+            rows = conn.execute(text(_query(sql_of(libraries[url]), grouped, by_month))).all()
         for row in rows:
             unit, visit = row[0], row[1]
             for i, measure in enumerate(grouped):
                 for label in labels(str(visit), offsets[i]):
                     for where in (unit, NATIONAL):
                         tally = tallies[(measure["url"], label, where)]
-                        tally.denominator += row[2 + 2 * i]
-                        tally.numerator += row[3 + 2 * i]
+                        tally.denominator += int(row[2 + 2 * i])
+                        tally.numerator += int(row[3 + 2 * i])
     from fhir_server.indicators.coverage import apply_entered_denominators
 
     return apply_entered_denominators(server, measures, periods, dict(tallies))
