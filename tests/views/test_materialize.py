@@ -203,6 +203,8 @@ def test_the_registry_views_load_and_materialize(server: FhirServer, view_names:
         "nnrr_clinician_form",
         "nnrr_patient_form",
         "registry_score",
+        "registry_referral",
+        "opr_short_baseline",
     }
     view_names.extend(views)
     refreshed = refresh_all(server, views)
