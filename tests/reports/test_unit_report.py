@@ -141,3 +141,38 @@ def test_the_pdf_renders_into_pages(server, report_world, tmp_path: Path):
     odi = next(i for i in report.indicators if i.key == "odi-minimal")
     assert share_text(odi.unit) in words  # the overview's numbers are in the printed document
     assert report_world.other.name not in words
+
+
+def _entered_denominator(url: str, unit: str, label: str, count: int) -> dict:
+    period = parse_period(label)
+    code = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/measure-population", "code": "denominator"}]}
+    return {
+        "resourceType": "MeasureReport",
+        "status": "complete",
+        "type": "data-collection",
+        "measure": url,
+        "reporter": {"reference": unit},
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
+        "group": [{"population": [{"code": code, "count": count}]}],
+    }
+
+
+def test_a_unit_with_low_coverage_is_flagged(server, client, report_world):
+    coverage = next(m for m in nnrr_measures(server) if m["url"].endswith("/nnrr-coverage"))
+    counted = _report(server, report_world, "2016")
+    assert counted.low_coverage is False  # nine in ten of the cohort's clinician forms are finalised
+    assert "Lav dekningsgrad" not in render_html(counted)
+    entered = client.post(
+        "/fhir/MeasureReport", json=_entered_denominator(coverage["url"], report_world.unit.reference, "2016", 1000)
+    )
+    assert entered.status_code == 201, entered.text
+    try:
+        flagged = _report(server, report_world, "2016")
+        assert flagged.low_coverage is True
+        page = lxml_html.fromstring(render_html(flagged))
+        (warning,) = page.xpath('//section[@class="warning"]')
+        assert "Lav dekningsgrad" in warning.text_content() and "60 %" in warning.text_content()
+        (row,) = page.xpath('//tr[@data-indicator="coverage"]')
+        assert row.xpath("./td")[1].text_content().strip() == "1000"
+    finally:
+        client.delete(f"/fhir/MeasureReport/{entered.json()['id']}")

@@ -36,14 +36,17 @@ def unit_name(organization: dict[str, Any]) -> str:
 
 def build_report(server: Any, organization: dict[str, Any], resh: str | None, period: Period, today: date) -> Report:
     unit = f"Organization/{organization['id']}"
+    numbers = gather_indicators(server, unit, period)
     return Report(
         unit_name=unit_name(organization),
         resh=resh,
         period=period,
         created=today,
-        indicators=gather_indicators(server, unit, period),
+        indicators=numbers.indicators,
         distributions=gather_scores(server, nnrr_measures(server), unit, period),
         minimum_denominator=minimum_denominator(server),
+        low_coverage=numbers.low_coverage,
+        coverage_limit=numbers.coverage_limit,
     )
 
 

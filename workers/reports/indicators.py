@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from fhir_server.indicators.coverage import low_coverage
 from fhir_server.indicators.evaluate import NATIONAL, Tally, evaluate
 from fhir_server.indicators.periods import Period, quarter
 from fhir_server.indicators.wilson import wilson
@@ -15,6 +16,7 @@ from fhir_server.indicators.wilson import wilson
 MEASURE_PREFIX = "https://ryggrad.no/fhir/Measure/nnrr-"
 SD = "https://ryggrad.no/fhir/StructureDefinition/"
 DEFAULT_MINIMUM = 30  # registry rules section 5: N < 30 shows "N<30" and no share
+DEFAULT_LOW_COVERAGE = 0.6  # and a unit whose coverage is below 60 % is flagged
 #: The registry's main indicators (the rules' table), in the table's order; the other Measures follow by title.
 MAIN = (
     "interdisciplinary-treatment",
@@ -96,8 +98,16 @@ def minimum_denominator(server: Any) -> int:
     return int(getattr(server.settings, "indicator_minimum_denominator", DEFAULT_MINIMUM))
 
 
-def gather_indicators(server: Any, unit: str, period: Period) -> list[Indicator]:
-    """Each NNRR indicator for ``unit`` (``Organization/<id>``) over ``period``, against the rest and the nation."""
+@dataclass(frozen=True)
+class Numbers:
+    indicators: list[Indicator]
+    low_coverage: bool | None  # the unit's coverage below the registry's limit (None: not known)
+    coverage_limit: float
+
+
+def gather_indicators(server: Any, unit: str, period: Period) -> Numbers:
+    """Each NNRR indicator for ``unit`` (``Organization/<id>``) over ``period``, against the rest and the nation,
+    and whether the unit's coverage is too low for the period."""
     measures = nnrr_measures(server)
     series = quarters_ending(period)
     periods = [period, *(q for q in series if q != period)]
@@ -131,4 +141,5 @@ def gather_indicators(server: Any, unit: str, period: Period) -> list[Indicator]
                 ],
             )
         )
-    return indicators
+    limit = float(getattr(server.settings, "indicator_low_coverage", DEFAULT_LOW_COVERAGE))
+    return Numbers(indicators, low_coverage(tallies, period.label, unit, limit), limit)

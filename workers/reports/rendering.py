@@ -25,6 +25,8 @@ class Report:
     indicators: list[Indicator]
     distributions: list[Distribution]
     minimum_denominator: int
+    low_coverage: bool | None = None  # the unit's coverage below ``coverage_limit`` in the period
+    coverage_limit: float = 0.6
 
     @property
     def annual(self) -> bool:
