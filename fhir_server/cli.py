@@ -290,14 +290,14 @@ def report(
     """Write a unit's NNRR quality report (the unit against the rest of the country) as HTML or PDF."""
     from fhir_server.auth.units import unit_by_resh
     from fhir_server.rest.messages import FhirRequest
-    from workers.reports.document import FORMATS, build_report, render, report_period
+    from workers.reports.document import FORMATS, build_report, oslo_today, render, report_period
 
     if form not in FORMATS:
         console.print("[red]--format is html or pdf[/red]")
         raise typer.Exit(2)
     server = _server()
     try:
-        today = server.clock().date()
+        today = oslo_today(server.clock())
         try:
             chosen = report_period(period, today)
         except ValueError as exc:

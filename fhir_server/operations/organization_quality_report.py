@@ -31,7 +31,7 @@ def _check_own_unit(ctx: Context, organization_id: str) -> None:
 
 
 def quality_report(ctx: Context, req: FhirRequest, resource_type: str, resource_id: str) -> FhirResponse:
-    from workers.reports.document import FORMATS, build_report, render, report_period
+    from workers.reports.document import FORMATS, build_report, oslo_today, render, report_period
 
     require_staff(ctx)
     values = parse(operation_definition(ctx.server.definitions, DEFINITION), req.body, req.query)
@@ -43,12 +43,13 @@ def quality_report(ctx: Context, req: FhirRequest, resource_type: str, resource_
     if stored is None or stored.deleted or not stored.content:
         raise not_found(f"Organization/{resource_id}")
     organization = stored.content
+    today = oslo_today(ctx.now)
     try:
-        period = report_period(str(values["period"][0]) if values.get("period") else None, ctx.now.date())
+        period = report_period(str(values["period"][0]) if values.get("period") else None, today)
     except ValueError as error:
         raise bad_request(str(error), "period") from error
     resh = next((str(i["value"]) for i in organization.get("identifier") or [] if i.get("system") == RESH_SYSTEM), None)
-    document = render(build_report(ctx.server, organization, resh, period, ctx.now.date()), form)
+    document = render(build_report(ctx.server, organization, resh, period, today), form)
     binary = {
         "resourceType": "Binary",
         "contentType": document.media_type,

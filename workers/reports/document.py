@@ -4,8 +4,9 @@ document as HTML or PDF. The CLI and the ``$quality-report`` operation both come
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fhir_server.indicators.periods import Period, last_completed_quarter, parse_period
 from workers.reports.indicators import gather_indicators, minimum_denominator, nnrr_measures
@@ -23,6 +24,16 @@ class Document:
     content: bytes
     media_type: str
     filename: str
+
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def oslo_today(moment: datetime) -> date:
+    """The date in Norway at ``moment`` (naive: UTC, as the server's clock gives it): a quarter ends at midnight in
+    Oslo, not in UTC."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(OSLO).date()
 
 
 def report_period(text: str | None, today: date) -> Period:
