@@ -70,7 +70,7 @@ def _short(name: str, most: int = 30) -> str:
 def indicator_bars(indicator: Indicator, unit_name: str, ident: str) -> str:
     """Two horizontal bars, the unit and the rest of the country, with 95 % whiskers and the target and minimum
     lines; a withheld share (N<30) is a hatched placeholder saying so."""
-    width, left, right, top = 640, 200, 540, 26
+    width, left, right, top = 680, 200, 540, 26
     scale = right - left
     rows = [(_short(unit_name), indicator.unit, UNIT_COLOUR), ("Resten av landet", indicator.rest, REST_COLOUR)]
     height = top + 34 * len(rows) + 24
