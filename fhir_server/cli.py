@@ -280,20 +280,30 @@ def clock(
 
 @app.command()
 def report(
-    unit: Annotated[str, typer.Option(help="The unit's RESH id")],
+    unit: Annotated[str | None, typer.Option(help="The unit's RESH id (OPR: optional, all clinics without it)")] = None,
     period: Annotated[
         str | None, typer.Option(help="2026Q3 (quarterly report) or 2026 (annual); default: the last completed quarter")
     ] = None,
     form: Annotated[str, typer.Option("--format", help="html or pdf")] = "html",
     output: Annotated[Path | None, typer.Option(help="Folder to write to (default: reports/ in the data dir)")] = None,
+    registry: Annotated[str, typer.Option(help="nnrr (a unit's quality report) or opr (the annual tables T10-T15)")] = (
+        "nnrr"
+    ),
 ) -> None:
-    """Write a unit's NNRR quality report (the unit against the rest of the country) as HTML or PDF."""
+    """Write a unit's NNRR quality report (the unit against the rest of the country), or OPR's annual tables, as
+    HTML or PDF."""
     from fhir_server.auth.units import unit_by_resh
     from fhir_server.rest.messages import FhirRequest
     from workers.reports.document import FORMATS, build_report, oslo_today, render, report_period
 
     if form not in FORMATS:
         console.print("[red]--format is html or pdf[/red]")
+        raise typer.Exit(2)
+    if registry == "opr":
+        _opr_report(unit, period, form, output)
+        return
+    if registry != "nnrr" or unit is None:
+        console.print("[red]--registry is nnrr or opr; an NNRR report needs --unit[/red]")
         raise typer.Exit(2)
     server = _server()
     try:
@@ -317,6 +327,37 @@ def report(
     path = folder / document.filename
     path.write_bytes(document.content)
     console.print(f"{chosen.label}: {path}")
+
+
+def _opr_report(resh: str | None, period: str | None, form: str, output: Path | None) -> None:
+    """OPR's annual tables for a year (default: the last completed one), one clinic's or all clinics'."""
+    from fhir_server.auth.units import unit_by_resh
+    from workers.reports.document import oslo_today
+    from workers.reports.opr_report import build_opr_report, render_opr
+
+    server = _server()
+    try:
+        today = oslo_today(server.clock())
+        if period is not None and not (period.isdigit() and len(period) == 4):
+            console.print("[red]the OPR tables are annual: --period is a year (2026)[/red]")
+            raise typer.Exit(2)
+        year = int(period) if period else today.year - 1
+        unit, clinic = None, ""
+        if resh is not None:
+            with server.db.reading() as conn:
+                found = unit_by_resh(conn, resh)
+            if found is None:
+                console.print(f"[red]no Organization with RESH id {resh}[/red]")
+                raise typer.Exit(2)
+            unit, clinic = f"Organization/{found.organization_id}", found.name or ""
+        document = render_opr(build_opr_report(server, year, today, unit, clinic), form)
+    finally:
+        server.close()
+    folder = output or server.settings.data_dir / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / document.filename
+    path.write_bytes(document.content)
+    console.print(f"{year}: {path}")
 
 
 def _orgnr_of_resh(settings: Settings, resh: str) -> str:

@@ -65,7 +65,9 @@ def _task(tid: str, episode: str, patient: str, questionnaire: str, action: str,
     }
 
 
-def test_the_opr_tables_for_a_year(server, client):
+def write_opr_year(client) -> str:
+    """A year of one OPR clinic's data (referrals, episodes, baseline and follow-up forms, short baselines),
+    written through the API; the clinic's Organization id."""
     unit, prefix = unique("opr-unit"), unique("opr")
     entries: list[dict[str, Any]] = []
 
@@ -145,6 +147,11 @@ def test_the_opr_tables_for_a_year(server, client):
     answer = client.post("/fhir", json={"resourceType": "Bundle", "type": "transaction", "entry": entries})
     assert answer.status_code == 200, answer.text[:3000]
 
+    return unit
+
+
+def test_the_opr_tables_for_a_year(server, client):
+    unit = write_opr_year(client)
     tables = opr_tables(server, YEAR, unit=f"Organization/{unit}")
     assert (tables.assessed, tables.rejected) == (12, 3)  # T10: the 2021 decision and the open referral left out
     assert tables.rejected_share == 3 / 12
