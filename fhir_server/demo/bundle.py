@@ -33,6 +33,7 @@ from fhir_server.demo.catalogue import (
     STREETS,
     Clinic,
 )
+from fhir_server.demo.history import add_history
 from fhir_server.norway.identifiers import (
     FNR_SYSTEM,
     HPR_SYSTEM,
@@ -53,8 +54,11 @@ CLINIC_WEIGHTS = (3, 2, 2)  # follows CLINICS
 _UUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, f"{r.CANONICAL_BASE}/demo")
 
 
-def build_demo_bundle(seed: int = 2026, *, today: date | None = None, patients: int = 40) -> dict[str, Any]:
-    """A FHIR R4 transaction Bundle with the demo units, staff, patients and appointments.
+def build_demo_bundle(
+    seed: int = 2026, *, today: date | None = None, patients: int = 40, history: bool = True
+) -> dict[str, Any]:
+    """A FHIR R4 transaction Bundle with the demo units, staff, patients and appointments, and (``history``) the
+    NNRR clinics' finalised episodes of the last years with their forms (``fhir_server.demo.history``).
 
     Deterministic for a given ``seed`` and ``today`` (default: today in Europe/Oslo).
     """
@@ -64,6 +68,8 @@ def build_demo_bundle(seed: int = 2026, *, today: date | None = None, patients: 
     builder = _DemoBuilder(seed, today)
     builder.add_units()
     builder.add_staff()
+    if history:
+        add_history(builder)
     for index in range(patients):
         builder.add_patient_with_appointment(index)
     return {"resourceType": "Bundle", "type": "transaction", "entry": builder.entries}
@@ -84,7 +90,7 @@ class _DemoBuilder:
 
     # -- entries -----------------------------------------------------------------------------------------
 
-    def _add(self, key: str, resource: r.Resource, system: str, value: str) -> str:
+    def add(self, key: str, resource: r.Resource, system: str, value: str) -> str:
         full_url = f"urn:uuid:{uuid.uuid5(_UUID_NAMESPACE, f'{self.seed}/{key}')}"
         request = {
             "method": "POST",
@@ -94,7 +100,7 @@ class _DemoBuilder:
         self.entries.append({"fullUrl": full_url, "resource": resource, "request": request})
         return full_url
 
-    def _unique(self, make: Callable[[], str]) -> str:
+    def unique(self, make: Callable[[], str]) -> str:
         """A value from ``make`` not handed out before in this bundle."""
         while (value := make()) in self.used:
             pass
@@ -111,27 +117,28 @@ class _DemoBuilder:
                 return f"{first_eight}{control}"
 
     def add_units(self) -> None:
-        orgnr = self._unique(self._orgnr)
-        trust_url = self._add("trust", r.health_trust(HEALTH_TRUST_NAME, orgnr), ORGNR_SYSTEM, orgnr)
+        orgnr = self.unique(self._orgnr)
+        trust_url = self.add("trust", r.health_trust(HEALTH_TRUST_NAME, orgnr), ORGNR_SYSTEM, orgnr)
         for clinic in CLINICS:
-            resh = self._unique(lambda: str(self.people.randint(4_000_000, 4_999_999)))
-            unit_orgnr = self._unique(self._orgnr)
-            clinic_url = self._add(
+            resh = self.unique(lambda: str(self.people.randint(4_000_000, 4_999_999)))
+            unit_orgnr = self.unique(self._orgnr)
+            clinic_url = self.add(
                 f"clinic/{clinic.key}", r.clinic_organization(clinic, resh, unit_orgnr, trust_url), RESH_SYSTEM, resh
             )
             self.clinic_orgnrs[clinic.key] = unit_orgnr
             location_id = f"{self.seed}-{clinic.key}"
             location = r.clinic_location(clinic, location_id, clinic_url)
-            self.location_urls[clinic.key] = self._add(
+            self.location_urls[clinic.key] = self.add(
                 f"location/{clinic.key}", location, r.LOCATION_ID_SYSTEM, location_id
             )
             self.clinic_urls[clinic.key] = clinic_url
 
-    def _person(self) -> tuple[str, str, bool]:
-        female = self.people.random() < 0.55
-        given = self.people.choice(FEMALE_GIVEN if female else MALE_GIVEN)
-        first = self.people.choice(FAMILY_FIRST)
-        last = self.people.choice([s for s in FAMILY_LAST if not first.lower().endswith(s)])
+    def _person(self, rng: random.Random | None = None) -> tuple[str, str, bool]:
+        rng = rng or self.people
+        female = rng.random() < 0.55
+        given = rng.choice(FEMALE_GIVEN if female else MALE_GIVEN)
+        first = rng.choice(FAMILY_FIRST)
+        last = rng.choice([s for s in FAMILY_LAST if not first.lower().endswith(s)])
         family = re.sub(r"(.)\1\1", r"\1\1", first + last)  # Fjell + lien -> Fjellien
         return family, given, female
 
@@ -140,28 +147,32 @@ class _DemoBuilder:
             urls = self.staff_urls.setdefault(clinic.key, [])
             for number, profession in enumerate(STAFFING[clinic.key], start=1):
                 family, given, female = self._person()
-                hpr = self._unique(lambda: str(self.people.randint(9_000_000, 9_999_999)))
+                hpr = self.unique(lambda: str(self.people.randint(9_000_000, 9_999_999)))
                 resource = r.practitioner(hpr, family, given, female, profession)
-                practitioner_url = self._add(f"practitioner/{clinic.key}/{number}", resource, HPR_SYSTEM, hpr)
+                practitioner_url = self.add(f"practitioner/{clinic.key}/{number}", resource, HPR_SYSTEM, hpr)
                 role_id = f"{self.seed}-{clinic.key}-{number}"
                 clinic_url, location_url = self.clinic_urls[clinic.key], self.location_urls[clinic.key]
                 role = r.practitioner_role(role_id, practitioner_url, clinic_url, location_url, profession)
-                self._add(f"role/{clinic.key}/{number}", role, r.PRACTITIONER_ROLE_ID_SYSTEM, role_id)
+                self.add(f"role/{clinic.key}/{number}", role, r.PRACTITIONER_ROLE_ID_SYSTEM, role_id)
                 urls.append(practitioner_url)
 
     # -- patients, appointments ---------------------------------------------------------------------------
 
-    def add_patient_with_appointment(self, index: int) -> None:
-        family, given, female = self._person()
-        age = self.people.randint(MIN_AGE, MAX_AGE)
-        birth = date(AGE_ANCHOR.year - age - 1, 1, 1) + timedelta(days=self.people.randrange(365))
-        fnr = self._unique(lambda: synthetic_fnr(birth, self.people, female))
-        street = self.people.choice(STREETS)
-        postal_code, city, municipality = self.people.choice(PLACES)
-        address = r.home_address(street, self.people.randint(1, 120), postal_code, city, municipality)
-        clinic: Clinic = self.schedule.choices(CLINICS, weights=CLINIC_WEIGHTS)[0]
+    def add_patient(self, key: str, clinic: Clinic, rng: random.Random, min_age: int = MIN_AGE) -> str:
+        """A new patient of ``clinic`` (drawn from ``rng``); its full URL."""
+        family, given, female = self._person(rng)
+        age = rng.randint(min_age, MAX_AGE)
+        birth = date(AGE_ANCHOR.year - age - 1, 1, 1) + timedelta(days=rng.randrange(365))
+        fnr = self.unique(lambda: synthetic_fnr(birth, rng, female))
+        street = rng.choice(STREETS)
+        postal_code, city, municipality = rng.choice(PLACES)
+        address = r.home_address(street, rng.randint(1, 120), postal_code, city, municipality)
         resource = r.owned_by(r.patient(fnr, family, given, female, birth, address), self.clinic_orgnrs[clinic.key])
-        patient_url = self._add(f"patient/{index}", resource, FNR_SYSTEM, fnr)
+        return self.add(key, resource, FNR_SYSTEM, fnr)
+
+    def add_patient_with_appointment(self, index: int) -> None:
+        clinic: Clinic = self.schedule.choices(CLINICS, weights=CLINIC_WEIGHTS)[0]
+        patient_url = self.add_patient(f"patient/{index}", clinic, self.people)
         self._add_appointment(index, patient_url, clinic)
 
     def _add_appointment(self, index: int, patient_url: str, clinic: Clinic) -> None:
@@ -189,7 +200,7 @@ class _DemoBuilder:
             location_url=self.location_urls[clinic.key],
         )
         resource = r.owned_by(resource, self.clinic_orgnrs[clinic.key])
-        self._add(f"appointment/{index}", resource, r.APPOINTMENT_ID_SYSTEM, appointment_id)
+        self.add(f"appointment/{index}", resource, r.APPOINTMENT_ID_SYSTEM, appointment_id)
 
 
 def _registry_flag(clinic: Clinic, draw: float) -> str | None:

@@ -16,6 +16,7 @@ from fhir_server.demo import (
     REGISTRY_POTENTIAL_URL,
     build_demo_bundle,
 )
+from fhir_server.demo.history import EPISODES
 from fhir_server.norway.identifiers import (
     FNR_SYSTEM,
     HPR_SYSTEM,
@@ -68,9 +69,17 @@ class TestShape:
         assert bundle["type"] == "transaction"
 
     def test_counts(self, bundle: dict[str, Any]) -> None:
-        types = ("Patient", "Appointment", "Organization", "Location")
+        types = ("Patient", "Appointment", "Organization", "Location", "EpisodeOfCare")
         counts = {t: len(resources(bundle, t)) for t in types}
-        assert counts == {"Patient": 40, "Appointment": 40, "Organization": 4, "Location": 3}
+        episodes = sum(EPISODES.values())  # the registry history: one patient each
+        assert counts == {
+            "Patient": 40 + episodes,
+            "Appointment": 40,
+            "Organization": 4,
+            "Location": 3,
+            "EpisodeOfCare": episodes,
+        }
+        assert len(resources(bundle, "QuestionnaireResponse")) > 2 * episodes
         assert len(resources(bundle, "Practitioner")) == len(resources(bundle, "PractitionerRole")) >= 3
 
     def test_every_entry_is_a_conditional_create(self, bundle: dict[str, Any]) -> None:
@@ -78,7 +87,8 @@ class TestShape:
             resource, request = entry["resource"], entry["request"]
             assert request["method"] == "POST"
             assert request["url"] == resource["resourceType"]
-            identifier = resource["identifier"][0]
+            identifier = resource["identifier"]
+            identifier = identifier if isinstance(identifier, dict) else identifier[0]  # QuestionnaireResponse: one
             assert request["ifNoneExist"] == f"identifier={identifier['system']}|{identifier['value']}"
 
     def test_business_identifiers_are_unique(self, bundle: dict[str, Any]) -> None:
@@ -142,7 +152,8 @@ class TestDeterminism:
         assert large["entry"][: len(small["entry"])] == small["entry"]
 
     def test_sizes(self) -> None:
-        assert not resources(build_demo_bundle(1, today=TODAY, patients=0), "Patient")
+        assert not resources(build_demo_bundle(1, today=TODAY, patients=0, history=False), "Patient")
+        assert len(resources(build_demo_bundle(1, today=TODAY, patients=0), "Patient")) == sum(EPISODES.values())
         assert len(resources(build_demo_bundle(1, today=TODAY, patients=3), "Appointment")) == 3
         with pytest.raises(ValueError):
             build_demo_bundle(1, today=TODAY, patients=-1)

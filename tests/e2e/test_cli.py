@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from fhir_server.demo.history import EPISODES
 from tests.paths import FIXTURES, requires_shared
 
 BIN = Path(sys.executable).parent
@@ -36,7 +37,8 @@ def test_demo_is_idempotent_and_data_dirs_are_separate(tmp_path):
     made = _ryggrad(first, "demo", "--patients", "5")
     assert made.returncode == 0, made.stderr
     patients = _count(first, "Patient")
-    assert patients == 5
+    assert patients == 5 + sum(EPISODES.values())  # and one for each episode of the registry history
+    assert _count(first, "EpisodeOfCare") == sum(EPISODES.values())
     assert _count(first, "Organization") >= 3
     assert _count(first, "Appointment") == 5
     again = _ryggrad(first, "demo", "--patients", "5")

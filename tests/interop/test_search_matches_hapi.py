@@ -64,7 +64,7 @@ def _all(client: httpx.Client, url: str) -> tuple[set[tuple[str, str]], int]:
 
 @pytest.fixture(scope="module")
 def loaded(hapi_base, client):
-    bundle = build_demo_bundle(2026, today=TODAY, patients=30)
+    bundle = build_demo_bundle(2026, today=TODAY, patients=30, history=False)
     httpx.post(hapi_base, json=bundle, timeout=120).raise_for_status()
     response = client.post("/fhir", json=bundle)
     assert response.status_code == 200

@@ -225,7 +225,7 @@ def test_the_demo_goes_through_the_workflow(client: TestClient, server: FhirServ
 
     ensure_subscriptions(server)
     try:
-        bundle = build_demo_bundle(seed=77, today=date.today(), patients=12)
+        bundle = build_demo_bundle(seed=77, today=date.today(), patients=12, history=False)
         response = server.execute(FhirRequest("POST", "", body=bundle))
         assert deliver(server, SUB) == "done"
         created = {
