@@ -32,8 +32,9 @@ RESPONSE_ID_SYSTEM = f"{r.CANONICAL_BASE}/sid/demo-questionnaireresponse-id"
 
 #: finalised episodes per NNRR clinic (the clinics' keys in the catalogue)
 EPISODES = {"nnrr-a": 180, "nnrr-b": 150}
-OLDEST_DAYS = 820  # visits fall 3..820 days before today, more of them recently (the registry grows)
-RECENCY = 1.25
+# visits fall 3..915 days before today: the last completed year's follow-up indicators count visits from 1 July
+# the year before it (N21: visit + 6 months), 915 days back at most
+OLDEST_DAYS = 915
 COPING_TALK_SHARE = {"nnrr-a": 0.93, "nnrr-b": 0.82}
 INTERDISCIPLINARY_SHARE = {"nnrr-a": 0.38, "nnrr-b": 0.24}
 PRE_FORM_SHARE, SIX_MONTH_SHARE, TWELVE_MONTH_SHARE = 0.96, 0.8, 0.7
@@ -64,20 +65,19 @@ def _clip(value: float, low: int, high: int) -> int:
 
 
 def _visit(rng: random.Random, today: date) -> tuple[int, date]:
-    days = 3 + int((OLDEST_DAYS - 3) * rng.random() ** RECENCY)
+    days = rng.randint(3, OLDEST_DAYS)
     day = today - timedelta(days=days)
     return days, day - timedelta(days=max(0, day.weekday() - 4))  # a weekend visit moves to the Friday before
 
 
 def _baseline_work(rng: random.Random) -> f.Work:
+    """Before the consultation: a third employed and on (partial or full) sick leave, as back-to-work counts them."""
     draw = rng.random()
-    if draw < 0.30:
+    if draw < 0.25:
         return f.Work(("working",), working_percent=100)
-    if draw < 0.45:
-        share = rng.choice((20, 40, 50))
-        return f.Work(("working", "sick-leave"), sick_leave_percent=share, working_percent=100 - share)
     if draw < 0.60:
-        return f.Work(("sick-leave",), sick_leave_percent=100)
+        share = rng.choice((20, 40, 50, 100, 100))
+        return f.Work(("working", "sick-leave"), sick_leave_percent=share, working_percent=100 - share)
     if draw < 0.70:
         return f.Work(("aap",))
     if draw < 0.83:
