@@ -13,6 +13,7 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from fhir_server.demo import (
     APPOINTMENT_ID_SYSTEM,
+    CANONICAL_BASE,
     REGISTRY_POTENTIAL_URL,
     build_demo_bundle,
 )
@@ -282,3 +283,63 @@ class TestAppointments:
             assert appointment["meta"]["security"] == [
                 {"system": "https://ryggrad.no/fhir/CodeSystem/owner", "code": orgnr}
             ]
+
+
+class TestHistory:
+    def test_episodes_belong_to_the_nnrr_clinics(self, bundle: dict[str, Any]) -> None:
+        entries = by_url(bundle)
+        for episode in resources(bundle, "EpisodeOfCare"):
+            clinic = entries[episode["managingOrganization"]["reference"]]
+            assert "Smerte" not in clinic["name"]
+            orgnr = identifier_value(clinic, ORGNR_SYSTEM)
+            assert episode["meta"]["security"] == [
+                {"system": "https://ryggrad.no/fhir/CodeSystem/owner", "code": orgnr}
+            ]
+            assert episode["meta"]["profile"] == [f"{CANONICAL_BASE}/StructureDefinition/registry-episode-of-care"]
+            assert entries[episode["patient"]["reference"]]["meta"]["security"] == episode["meta"]["security"]
+            assert episode["status"] == "finished"
+            visit = date.fromisoformat(_extension(episode, "visit-date")["valueDate"])
+            assert visit < TODAY and visit.weekday() < 5
+            referral = _extension(episode, "referral-date")
+            assert referral is None or date.fromisoformat(referral["valueDate"]) < visit
+
+    def test_every_form_names_its_episode_and_patient(self, bundle: dict[str, Any]) -> None:
+        entries = by_url(bundle)
+        forms: dict[str, list[str]] = {}
+        for response in resources(bundle, "QuestionnaireResponse"):
+            episode = entries[_extension(response, "episode")["valueReference"]["reference"]]
+            assert response["subject"] == episode["patient"]
+            assert response["status"] == "completed"
+            assert response["meta"]["security"] == episode["meta"]["security"]
+            authored = datetime.fromisoformat(response["authored"])
+            assert authored.utcoffset() is not None and authored.date() < TODAY
+            name = response["questionnaire"].removeprefix(f"{CANONICAL_BASE}/Questionnaire/")
+            forms.setdefault(episode["identifier"][0]["value"], []).append(name)
+        assert len(forms) == sum(EPISODES.values())
+        for names in forms.values():
+            assert names.count("nnrr-clinician|1.0.0") == 1
+            assert len(names) == len(set(names))
+            if "nnrr-follow-up-12m|1.0.0" in names:
+                assert "nnrr-clinician|1.0.0" in names
+
+    def test_answers_vary(self, bundle: dict[str, Any]) -> None:
+        def answers(link_id: str) -> set[str]:
+            found = set()
+            for response in resources(bundle, "QuestionnaireResponse"):
+                stack = list(response["item"])
+                while stack:
+                    item = stack.pop()
+                    stack.extend(item.get("item", []))
+                    if item["linkId"] == link_id:
+                        found |= {a["valueCoding"]["code"] for a in item["answer"]}
+            return found
+
+        assert len(answers("gpe")) == 7
+        assert len(answers("pain-rest")) >= 9
+        assert {"yes", "no"} == answers("coping-talk") == answers("specialist-treatment")
+        assert {"working", "sick-leave", "aap", "pension"} <= answers("work-status")
+
+
+def _extension(resource: dict[str, Any], name: str) -> dict[str, Any] | None:
+    url = f"{CANONICAL_BASE}/StructureDefinition/{name}"
+    return next((e for e in resource.get("extension", []) if e["url"] == url), None)
