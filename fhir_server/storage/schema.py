@@ -53,6 +53,7 @@ resource = Table(
     # rid and deleted in the index (PostgreSQL): looking resources up by id never reads their rows
     UniqueConstraint("resource_type", "id", postgresql_include=["rid", "deleted"]),
     Index(None, "resource_type", "last_updated"),
+    Index(None, "resource_type", "rid"),  # one type's resources in rid order (view rebuilds, exports) page by rid
 )
 
 resource_history = Table(
