@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 import workers.registry.followups  # noqa: F401 - registers the subscribers in this process
 from fhir_server.server import FhirServer
 from fhir_server.subscriptions.delivery import deliver
+from tests.indicators.cohort import form, response
 from tests.registry.conftest import reservation
 from tests.registry.test_appointment_workflow import World, as_oslo, oslo
 from workers.registry.activation import activate_due
@@ -187,3 +188,20 @@ def test_a_patient_who_opted_out_gets_no_new_forms(world: FollowUpWorld):
     world.push("2027-03-01T10:00")  # a new appointment: its baseline is recorded as excluded, not sent
     (baseline,) = world.tasks(world.episode())
     assert baseline["status"] == "cancelled" and baseline["businessStatus"]["text"] == "excluded"
+
+
+def test_a_follow_up_already_answered_is_not_sent_again(world: FollowUpWorld):
+    """The episode holds the patient's 6-month answers (a paper form keyed in, a registry's history loaded): only
+    the 12-month form is scheduled."""
+    world.push("2026-12-20T10:00")
+    episode = world.episode()
+    answers = response(form("nnrr-follow-up-6m"), {"gpe": [2]})
+    answers |= {
+        "subject": {"reference": f"Patient/{world.patient}"},
+        "authored": "2027-06-18T10:00:00+02:00",
+        "extension": [{"url": SD + "episode", "valueReference": {"reference": f"EpisodeOfCare/{episode['id']}"}}],
+    }
+    assert world.client.post("/fhir/QuestionnaireResponse", json=answers).status_code == 201
+    world.now = oslo("2026-12-20T11:00")
+    world.push("2026-12-20T10:00", status="fulfilled")
+    assert set(world.follow_ups()) == {"follow-up-12m"}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import fhirpathpy
@@ -34,6 +34,7 @@ from workers.registry.records import (
     extension_values,
     find,
     first_extension_value,
+    parse_instant,
     reserved_patients,
     update,
 )
@@ -47,6 +48,10 @@ SD = "https://ryggrad.no/fhir/StructureDefinition/"
 VISIT_DATE = SD + "visit-date"
 FOLLOW_UP_EXCLUSION = SD + "follow-up-exclusion"
 _compiled: dict[str, Any] = {}
+
+#: A completed response this long before a follow-up's due time (or later, within its answering time) answers it:
+#: the form is not sent again.
+ANSWERED_BEFORE = timedelta(days=30)
 
 
 @subscriber(EPISODES, batch=True)
@@ -225,6 +230,8 @@ class FollowUps:
         self, episode: StoredVersion, registry: RegistryDefinition, action: FormAction, occurrence: Occurrence
     ) -> None:
         content = episode.content or {}
+        if self.answered(episode.id, action, occurrence.due):
+            return  # the patient's answers are already there (a paper form keyed in, a registry's history loaded)
         patient = str((content.get("patient") or {}).get("reference") or "")
         form_task(
             self.ctx,
@@ -238,6 +245,25 @@ class FollowUps:
             key=occurrence.key,
             excluded=self.exclusion(episode, action, occurrence.due),
         )
+
+    def answered(self, episode_id: str, action: FormAction, due: datetime) -> bool:
+        """Whether the episode already holds a completed response to the action's form from around its due time
+        (from ``ANSWERED_BEFORE`` before it to the end of its answering time)."""
+        form = action.questionnaire.split("|", 1)[0]
+        found = find(
+            self.ctx,
+            "QuestionnaireResponse",
+            [("episode", f"EpisodeOfCare/{episode_id}"), ("status", "completed")],
+            limit=1000,
+        )
+        for response in found:
+            content = response.content or {}
+            authored = parse_instant(content.get("authored"))
+            if str(content.get("questionnaire") or "").split("|", 1)[0] != form or authored is None:
+                continue
+            if due - ANSWERED_BEFORE <= authored <= due + self.rules.expiry:
+                return True
+        return False
 
     def follow_anchor(self, task: StoredVersion, occurrence: Occurrence) -> None:
         period = ((task.content or {}).get("restriction") or {}).get("period") or {}
