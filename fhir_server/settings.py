@@ -82,6 +82,27 @@ class Settings(BaseSettings):
         default=None, description="The issuer's token endpoint, announced in .well-known/smart-configuration."
     )
 
+    # HelseID for outbound calls (fhir_server/integrations/helseid.py)
+    helseid_issuer: str | None = Field(
+        default=None, description="HelseID's issuer; its discovery document names the token endpoint."
+    )
+    helseid_token_endpoint: str | None = Field(
+        default=None, description="HelseID's token endpoint (overrides discovery through helseid_issuer)."
+    )
+    helseid_client_id: str | None = Field(default=None, description="Ryggrad's client id at HelseID.")
+    helseid_key_file: Path | None = Field(
+        default=None, description="The client's private key: a PEM file, a JWK, or a JWK set (see helseid_key_id)."
+    )
+    helseid_key_id: str | None = Field(
+        default=None, description="The kid of the client's key (picks the key from a JWK set; names a PEM key)."
+    )
+    helseid_scopes: list[str] = Field(
+        default_factory=list, description='The scopes requested (a JSON list, e.g. ["nhn:api/scope"]).'
+    )
+    helseid_refresh_skew_s: float = Field(
+        default=60.0, description="Fetch a new access token this long before the cached one expires."
+    )
+
     # Hardening
     cors_origins: list[str] = Field(
         default_factory=list,

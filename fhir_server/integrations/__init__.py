@@ -1,0 +1,1 @@
+"""Clients of the outside services Ryggrad calls (HelseID for access tokens, …)."""
