@@ -7,6 +7,11 @@ A channel that is down fails the event, so the delivery machinery retries it wit
 Subscription's ``$status`` shows the reason; channels that succeeded meanwhile are not repeated. Only a crash
 between a channel taking the message and its record being written can send it twice — Helsenorge recognises a
 repeat by the Task's GUID identifier.
+
+A form already sent to Helsenorge that the registry then changes — its deadline moves, it is cancelled (N11, N12,
+N19, R4), it expires or is answered — is brought in step there by the sync subscriber (``sync_task``), which hears
+of every change of a form Task. What Helsenorge was last told (status and deadline) is kept on the Communications:
+the sending's, then one update record per Task, so a change Helsenorge already has is not sent again.
 """
 
 from __future__ import annotations
@@ -21,12 +26,14 @@ from fhir_server.subscriptions.channels.task import subscriber
 from fhir_server.subscriptions.outbox import record
 from workers.registry.channels import Channel, Dispatch, Permanent, Transient
 from workers.registry.channels.email import EmailChannel
-from workers.registry.channels.helsenorge import HelsenorgeChannel
+from workers.registry.channels.helsenorge import HelsenorgeChannel, remote_status, state
 from workers.registry.definitions import TIMEPOINT_SYSTEM
 from workers.registry.forms import REMINDER_AT
-from workers.registry.records import create, extension_values, find
+from workers.registry.records import create, extension_values, find, update
 
 NAME = "ryggrad.registry.dispatch"
+SYNC_NAME = "ryggrad.registry.dispatch-sync"
+UPDATE = "update"  # the kind of the record of what Helsenorge was last told after the sending
 CHANNEL_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/dispatch-channel"
 KIND_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/dispatch-kind"  # form | reminder
 MODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
@@ -47,6 +54,11 @@ def on_ready_task(server: Any, payload: dict[str, Any]) -> None:
     dispatch_task(server, payload["id"])
 
 
+@subscriber(SYNC_NAME)
+def on_task_change(server: Any, payload: dict[str, Any]) -> None:
+    sync_task(server, payload["id"])
+
+
 def _is_registry_form(task: dict[str, Any]) -> bool:
     codings = (task.get("code") or {}).get("coding") or []
     return any(c.get("system") == TIMEPOINT_SYSTEM for c in codings)
@@ -60,13 +72,7 @@ def dispatch_task(server: Any, task_id: str) -> dict[str, str]:
         task = current.content if current is not None and not current.deleted else None
         if task is None or task.get("status") != "ready" or not _is_registry_form(task):
             return {}
-        patient_ref = str((task.get("for") or {}).get("reference") or "")
-        patient = None
-        if patient_ref.startswith("Patient/"):
-            found = ctx.store.current("Patient", patient_ref.split("/", 1)[1])
-            patient = found.content if found is not None else None
-        focus = str((task.get("focus") or {}).get("reference") or "")
-        questionnaire = server.definitions.resource("Questionnaire", focus) if focus else None
+        patient, questionnaire = _patient_and_form(ctx, task)
         done = {
             _sent_as(communication.content or {})
             for communication in find(ctx, "Communication", [("based-on", f"Task/{task_id}")])
@@ -87,9 +93,81 @@ def dispatch_task(server: Any, task_id: str) -> dict[str, str]:
             _record(server, task_id, task, channel, str(failure), dispatch.kind)
             outcome[channel.name] = f"not sent: {failure}"
             continue
-        _record(server, task_id, task, channel, None, dispatch.kind)
+        _record(server, task_id, task, channel, None, dispatch.kind, state(task))
         outcome[channel.name] = "sent"
+    if "helsenorge" in outcome:
+        sync_task(server, task_id)  # changed while it was being sent
     return outcome
+
+
+def _helsenorge(server: Any) -> HelsenorgeChannel | None:
+    return next((c for c in channels(server) if isinstance(c, HelsenorgeChannel)), None)
+
+
+def sync_task(server: Any, task_id: str) -> str | None:
+    """Bring Helsenorge's copy of a sent form in step with its Task; what it was told (its status and deadline),
+    or None when nothing needed telling."""
+    channel = _helsenorge(server)
+    with server.db.reading() as conn:
+        ctx = Context(server, conn)
+        current = ctx.store.current("Task", task_id)
+        task = current.content if current is not None and not current.deleted else None
+        if channel is None or not channel.url or task is None or not _is_registry_form(task):
+            return None
+        records = [
+            c
+            for c in find(ctx, "Communication", [("based-on", f"Task/{task_id}")])
+            if _sent_as(c.content or {})[0] == channel.name and (c.content or {}).get("status") == "completed"
+        ]
+        status = remote_status(task)
+        if not records or status is None:
+            return None  # never reached Helsenorge, or nothing Helsenorge knows of
+        latest = next((r for r in records if _sent_as(r.content or {})[1] == UPDATE), None)
+        sending = next((r for r in records if _sent_as(r.content or {})[1] == "form"), records[0])
+        told = _told((latest or sending).content or {})
+        wanted = state(task, status)
+        if wanted == told:
+            return None
+        patient, questionnaire = _patient_and_form(ctx, task)
+    try:
+        updated = channel.update(Dispatch(task, patient, questionnaire, UPDATE), status)
+    except Transient as failure:
+        raise DeliveryFailed(f"{channel.name}: {failure}") from None
+    except Permanent:
+        return None  # Helsenorge will not take it; the form's record stays as it was
+    if not updated:
+        return None
+    with server.db.writing() as conn:
+        ctx = Context(server, conn)
+        stored = ctx.store.current("Communication", latest.id) if latest is not None else None
+        if stored:
+            content = {
+                **(stored.content or {}),
+                "payload": [{"contentString": wanted}],
+                "sent": instant(server.clock()),
+            }
+            update(ctx, stored, content)
+        else:
+            create(
+                ctx, "Communication", _communication(server, task_id, task, channel, None, UPDATE, wanted), owners(task)
+            )
+        wake = record(ctx)
+    server.wake(wake)
+    return wanted
+
+
+def _told(communication: dict[str, Any]) -> str | None:
+    return next((p.get("contentString") for p in communication.get("payload") or []), None)
+
+
+def _patient_and_form(ctx: Context, task: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    patient_ref = str((task.get("for") or {}).get("reference") or "")
+    patient = None
+    if patient_ref.startswith("Patient/"):
+        found = ctx.store.current("Patient", patient_ref.split("/", 1)[1])
+        patient = found.content if found is not None else None
+    focus = str((task.get("focus") or {}).get("reference") or "")
+    return patient, ctx.server.definitions.resource("Questionnaire", focus) if focus else None
 
 
 def _sent_as(communication: dict[str, Any]) -> tuple[str | None, str]:
@@ -102,25 +180,49 @@ def _sent_as(communication: dict[str, Any]) -> tuple[str | None, str]:
     return codes.get(CHANNEL_SYSTEM), codes.get(KIND_SYSTEM) or "form"
 
 
-def _record(server: Any, task_id: str, task: dict[str, Any], channel: Channel, failure: str | None, kind: str) -> None:
+def _record(
+    server: Any,
+    task_id: str,
+    task: dict[str, Any],
+    channel: Channel,
+    failure: str | None,
+    kind: str,
+    told: str | None = None,
+) -> None:
     with server.db.writing() as conn:
         ctx = Context(server, conn)
-        communication: dict[str, Any] = {
-            "resourceType": "Communication",
-            "status": "not-done" if failure else "completed",
-            "basedOn": [{"reference": f"Task/{task_id}"}],
-            "category": [
-                {"coding": [{"system": CHANNEL_SYSTEM, "code": channel.name}]},
-                {"coding": [{"system": KIND_SYSTEM, "code": kind}]},
-            ],
-            "medium": [{"coding": [{"system": MODE_SYSTEM, "code": channel.medium}]}],
-            "subject": task.get("for"),
-            "recipient": [task.get("for")] if task.get("for") else [],
-            "sent": instant(server.clock()),
-        }
-        if failure:
-            communication["statusReason"] = {"text": failure}
-            communication.pop("sent")
+        communication = _communication(server, task_id, task, channel, failure, kind, told)
         create(ctx, "Communication", communication, owners(task))
         wake = record(ctx)
     server.wake(wake)
+
+
+def _communication(
+    server: Any,
+    task_id: str,
+    task: dict[str, Any],
+    channel: Channel,
+    failure: str | None,
+    kind: str,
+    told: str | None,
+) -> dict[str, Any]:
+    """The record of a sending (``told``: what the other side now holds of the form, where it keeps it)."""
+    communication: dict[str, Any] = {
+        "resourceType": "Communication",
+        "status": "not-done" if failure else "completed",
+        "basedOn": [{"reference": f"Task/{task_id}"}],
+        "category": [
+            {"coding": [{"system": CHANNEL_SYSTEM, "code": channel.name}]},
+            {"coding": [{"system": KIND_SYSTEM, "code": kind}]},
+        ],
+        "medium": [{"coding": [{"system": MODE_SYSTEM, "code": channel.medium}]}],
+        "subject": task.get("for"),
+        "recipient": [task.get("for")] if task.get("for") else [],
+        "sent": instant(server.clock()),
+    }
+    if failure:
+        communication["statusReason"] = {"text": failure}
+        communication.pop("sent")
+    elif told and channel.name == "helsenorge":
+        communication["payload"] = [{"contentString": told}]
+    return communication

@@ -26,6 +26,13 @@ INTERNAL = (
         "The registry workflow: ready forms are sent to the patient (Helsenorge, e-mail)",
     ),
     (
+        "registry-dispatch-sync",
+        "Task?status=ready,in-progress,completed,cancelled,entered-in-error,failed",
+        dispatch.SYNC_NAME,
+        "The registry workflow: a form sent to Helsenorge that moves, is cancelled, expires or is answered is "
+        "brought in step there",
+    ),
+    (
         "registry-responses",
         "QuestionnaireResponse?status=completed",
         responses.NAME,

@@ -1,7 +1,8 @@
 """The Helsenorge channel: the form as a skjemaoppgave — a FHIR Task POSTed to the portal's task endpoint
 (``…/oppgave/v1/Task``), with the citizen named by national identity number, the form by its blankett number,
-the GUID business identifier (by which the receiver recognises a repeat) and the service-area label. Its
-authentication (HelseID) comes with the integrations."""
+the GUID business identifier (by which the receiver recognises a repeat) and the service-area label. A form the
+registry later moves or cancels is updated there (``update``: the task found by its identifier, then PUT), and
+``status`` reads back where the citizen is with it. Its authentication (HelseID) comes with the integrations."""
 
 from __future__ import annotations
 
@@ -14,9 +15,40 @@ from workers.registry.channels import Dispatch, Permanent, Transient
 
 BLANKETT = "http://helsenorge.no/fhir/blankett-nummer"
 TASK_INPUT = "http://helsenorge.no/fhir/task-input"
+GUID_SYSTEM = "urn:ietf:rfc:3986"
+#: the registry Task's status → the skjemaoppgave's (an expired or withdrawn form is cancelled there)
+REMOTE_STATUS = {
+    "ready": "ready",
+    "in-progress": "in-progress",
+    "completed": "completed",
+    "cancelled": "cancelled",
+    "entered-in-error": "cancelled",
+    "failed": "cancelled",
+}
 
 
-def skjemaoppgave(dispatch: Dispatch) -> dict[str, Any]:
+def remote_status(task: dict[str, Any]) -> str | None:
+    return REMOTE_STATUS.get(str(task.get("status")))
+
+
+def deadline(task: dict[str, Any]) -> str | None:
+    return ((task.get("restriction") or {}).get("period") or {}).get("end")
+
+
+def state(task: dict[str, Any], status: str = "ready") -> str:
+    """What Helsenorge holds of a form once it has this Task: its status and deadline."""
+    return f"{status} {deadline(task) or ''}".strip()
+
+
+def guid(task: dict[str, Any]) -> str | None:
+    """The Task's GUID business identifier as ``system|value``."""
+    for identifier in task.get("identifier") or []:
+        if identifier.get("system") == GUID_SYSTEM and identifier.get("value"):
+            return f"{GUID_SYSTEM}|{identifier['value']}"
+    return None
+
+
+def skjemaoppgave(dispatch: Dispatch, status: str = "ready") -> dict[str, Any]:
     """The Task as Helsenorge takes it."""
     task = dispatch.task
     person = next(
@@ -38,7 +70,7 @@ def skjemaoppgave(dispatch: Dispatch) -> dict[str, Any]:
             "security": [s for s in (task.get("meta") or {}).get("security") or [] if "7618" in s.get("system", "")]
         },
         "identifier": task.get("identifier"),
-        "status": "ready",
+        "status": status,
         "intent": "order",
         "priority": task.get("priority", "routine"),
         "description": task.get("description"),
@@ -67,14 +99,57 @@ class HelsenorgeChannel:
         return bool(self.url)
 
     def send(self, dispatch: Dispatch) -> None:
-        body = skjemaoppgave(dispatch)
+        self._call("POST", str(self.url), skjemaoppgave(dispatch))
+
+    def find(self, identifier: str) -> dict[str, Any] | None:
+        """The task Helsenorge holds under the GUID identifier ``system|value``, or None."""
+        response = self._call("GET", str(self.url), params={"identifier": identifier})
+        entries = (response.json() or {}).get("entry") or []
+        return entries[0].get("resource") if entries else None
+
+    def status(self, identifier: str) -> str | None:
+        """Where the citizen is with the form (ready, in-progress, completed, cancelled); None: Helsenorge has no
+        such task."""
+        task = self.find(identifier)
+        return str(task.get("status")) if task else None
+
+    def update(self, dispatch: Dispatch, status: str) -> bool:
+        """Bring Helsenorge's task in step with the Task (moved deadline, ``cancelled``); False: it holds no such
+        task (there is nothing to update)."""
+        body = skjemaoppgave(dispatch, status)
+        identifier = guid(dispatch.task)
+        held = self.find(identifier) if identifier else None
+        if held is None or not held.get("id"):
+            return False
+        self._call("PUT", f"{str(self.url).rstrip('/')}/{held['id']}", {**body, "id": held["id"]})
+        return True
+
+    def _call(
+        self, method: str, url: str, body: dict[str, Any] | None = None, params: dict[str, str] | None = None
+    ) -> httpx.Response:
         try:
-            response = httpx.post(
-                str(self.url), json=body, headers={"Content-Type": "application/fhir+json"}, timeout=self.timeout_s
+            response = httpx.request(
+                method,
+                url,
+                json=body,
+                params=params,
+                headers={"Content-Type": "application/fhir+json", "Accept": "application/fhir+json"},
+                timeout=self.timeout_s,
             )
         except httpx.HTTPError as exc:
             raise Transient(f"Helsenorge could not be reached ({type(exc).__name__})") from None
         if response.status_code in (408, 429) or response.status_code >= 500:
             raise Transient(f"Helsenorge answered HTTP {response.status_code}")
         if not 200 <= response.status_code < 300:
-            raise Permanent(f"Helsenorge refused the task: HTTP {response.status_code}")
+            raise Permanent(f"Helsenorge refused the task: HTTP {response.status_code}{_diagnostics(response)}")
+        return response
+
+
+def _diagnostics(response: httpx.Response) -> str:
+    """What an OperationOutcome in the answer says was wrong."""
+    try:
+        issues = (response.json() or {}).get("issue") or []
+    except ValueError:
+        return ""
+    said = [str(i.get("diagnostics")) for i in issues if isinstance(i, dict) and i.get("diagnostics")]
+    return f" ({'; '.join(said)})" if said else ""
