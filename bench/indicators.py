@@ -37,6 +37,7 @@ from bench import RESULTS_DIR
 from bench.databases import BACKENDS, postgres_version, temp_database
 from bench.machine import describe
 from bench.nnrr_registry import episode_resources, unit_ids
+from bench.report import record
 from fhir_server.indicators.evaluate import evaluate
 from fhir_server.indicators.facts import library_of, views_of
 from fhir_server.indicators.periods import year_and_quarters
@@ -246,11 +247,7 @@ def main() -> int:
     report = markdown(results, machine)
     print(report)
     if not args.no_record and results:
-        args.output.mkdir(parents=True, exist_ok=True)
-        stem = f"{date.today().isoformat()}-indicators"
-        (args.output / f"{stem}.md").write_text(report)
-        payload = {"machine": machine, "results": results}
-        (args.output / f"{stem}.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
+        record("indicators", report, {"machine": machine, "results": results}, args.output)
     return 0
 
 

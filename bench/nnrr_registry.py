@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from tests.indicators.cohort import SD, Case, _clinician, _patient_answers, form, response
+from tests.indicators.cohort import SD, Case, _clinician, _patient_answers, form, random_case, response
 from workers.registry.definitions import REGISTRY_EXTENSION, REGISTRY_SYSTEM, TIMEPOINT_SYSTEM
 from workers.registry.forms import TASK_PROFILE, excluded_fields
 from workers.scoring.instruments import Score
@@ -55,37 +55,6 @@ def _clinician_form(case: Case) -> dict[str, Any]:
 def _scores(values: dict[str, int | None]) -> list[Score]:
     units = {"odi-percent": "%"}
     return [Score(key, Decimal(value), units.get(key, "{score}")) for key, value in values.items() if value is not None]
-
-
-def random_case(rng: random.Random, units: list[str], first: date, days: int) -> Case:
-    visit = first + timedelta(days=rng.randrange(days))
-    work_pre = set(rng.sample(["working", "sick-leave", "aap", "unemployed"], rng.randint(0, 2)))
-    work_6m = set(rng.sample(["working", "sick-leave", "aap", "unemployed"], rng.randint(0, 2)))
-    has_6m = rng.random() < 0.7
-
-    def maybe(value: Any, p: float = 0.85) -> Any:
-        return value if rng.random() < p else None
-
-    return Case(
-        unit=rng.choice(units),
-        visit=visit,
-        referral=maybe(visit - timedelta(days=rng.randint(-3, 90)), 0.8),
-        final=rng.random() < 0.9,
-        coping=rng.random() < 0.8,
-        interdisciplinary=rng.random() < 0.4,
-        professions=rng.randint(1, 3),
-        odi=(maybe(2 * rng.randint(0, 40)), maybe(2 * rng.randint(0, 40)) if has_6m else None),
-        rest=(maybe(rng.randint(0, 10)), maybe(rng.randint(0, 10)) if has_6m else None),
-        activity=(maybe(rng.randint(0, 10)), maybe(rng.randint(0, 10)) if has_6m else None),
-        work=(work_pre, work_6m if has_6m else set()),
-        sick_percent=(
-            rng.choice([20, 50, 100]) if "sick-leave" in work_pre else None,
-            rng.choice([0, 20, 50, 100]) if has_6m and "sick-leave" in work_6m else None,
-        ),
-        gpe=rng.randint(1, 7) if has_6m else None,
-        satisfaction=maybe(rng.randint(1, 5)) if has_6m else None,
-        form_12m=rng.random() < 0.5,
-    )
 
 
 def episode_resources(

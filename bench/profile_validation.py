@@ -21,6 +21,7 @@ from typing import Any
 
 from bench import REPO_ROOT
 from bench.machine import describe
+from bench.report import record
 from fhir_server.definitions.registry import default_definitions
 from fhir_server.validation.profile import ProfileValidator
 from fhir_server.validation.questionnaire_response import QuestionnaireResponseValidator
@@ -158,10 +159,7 @@ def main() -> int:
     machine = describe()
     text = markdown(rows, machine, args.repeat)
     print(text)
-    args.output.mkdir(parents=True, exist_ok=True)
-    stem = f"{date.today().isoformat()}-validation"
-    (args.output / f"{stem}.md").write_text(text)
-    (args.output / f"{stem}.json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=2) + "\n")
+    record("validation", text, {"machine": machine, "rows": rows}, args.output)
     return 0
 
 

@@ -3,6 +3,7 @@ targets), written to ``bench/results/<date>-<backend>[-quick].json|.md``."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -127,3 +128,13 @@ def write(r: dict[str, Any], folder: Path = RESULTS_DIR) -> tuple[Path, Path]:
     json_path.write_bytes(orjson.dumps(r, option=orjson.OPT_INDENT_2) + b"\n")
     md_path.write_text(markdown(r))
     return json_path, md_path
+
+
+def record(name: str, text: str, payload: dict[str, Any], folder: Path = RESULTS_DIR) -> tuple[Path, Path]:
+    """A bench's dated result files in ``folder``: ``<date>-<name>.md`` (the readable report) and ``.json``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{date.today().isoformat()}-{name}"
+    md_path, json_path = folder / f"{stem}.md", folder / f"{stem}.json"
+    md_path.write_text(text)
+    json_path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    return md_path, json_path

@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, func, insert, select, text, update
 from bench import REPO_ROOT, RESULTS_DIR
 from bench.databases import BACKENDS, postgres_version, temp_database
 from bench.machine import describe
+from bench.report import record
 from fhir_server.storage.engine import Database
 from fhir_server.storage.migrate import upgrade
 from fhir_server.storage.schema import resource, resource_history
@@ -219,11 +220,7 @@ def main() -> int:
     report = markdown(results, machine)
     print(report)
     if not args.no_record:
-        args.output.mkdir(parents=True, exist_ok=True)
-        stem = f"{date.today().isoformat()}-views-materialize"
-        (args.output / f"{stem}.md").write_text(report)
-        payload = {"machine": machine, "results": results}
-        (args.output / f"{stem}.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
+        record("views-materialize", report, {"machine": machine, "results": results}, args.output)
     return 0
 
 

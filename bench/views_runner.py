@@ -10,15 +10,14 @@ Prints and records rows/s and responses/s (best of the passes) in ``bench/result
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bench import RESULTS_DIR
 from bench.machine import describe
+from bench.report import record
 from fhir_server.views.plan import compile_view
 from fhir_server.views.runner import run_compiled
 
@@ -165,10 +164,7 @@ def main() -> int:
     text = markdown(results, machine, args.items, args.passes)
     print(text)
     if not args.no_record:
-        args.output.mkdir(parents=True, exist_ok=True)
-        stem = f"{date.today().isoformat()}-views-runner"
-        (args.output / f"{stem}.md").write_text(text)
-        (args.output / f"{stem}.json").write_text(json.dumps({"machine": machine, "results": results}, indent=2) + "\n")
+        record("views-runner", text, {"machine": machine, "results": results}, args.output)
     return 0
 
 

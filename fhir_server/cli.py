@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -322,11 +322,15 @@ def report(
         document = render(build_report(server, read.resource, unit, chosen, today), form)
     finally:
         server.close()
-    folder = output or server.settings.data_dir / "reports"
+    console.print(f"{chosen.label}: {_write_report(document, output or server.settings.data_dir / 'reports')}")
+
+
+def _write_report(document: Any, folder: Path) -> Path:
+    """Write a report document into ``folder``; its path."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / document.filename
     path.write_bytes(document.content)
-    console.print(f"{chosen.label}: {path}")
+    return path
 
 
 def _opr_report(resh: str | None, period: str | None, form: str, output: Path | None) -> None:
@@ -353,11 +357,7 @@ def _opr_report(resh: str | None, period: str | None, form: str, output: Path | 
         document = render_opr(build_opr_report(server, year, today, unit, clinic), form)
     finally:
         server.close()
-    folder = output or server.settings.data_dir / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / document.filename
-    path.write_bytes(document.content)
-    console.print(f"{year}: {path}")
+    console.print(f"{year}: {_write_report(document, output or server.settings.data_dir / 'reports')}")
 
 
 def _orgnr_of_resh(settings: Settings, resh: str) -> str:

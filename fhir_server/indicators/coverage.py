@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from fhir_server.indicators.evaluate import NATIONAL, Key, Tally
 from fhir_server.indicators.periods import Period
-from fhir_server.storage.schema import resource, search_reference
+from fhir_server.indicators.tally import NATIONAL, Key, Tally
+from fhir_server.storage.schema import resource
 
 ENTERED = "https://ryggrad.no/fhir/StructureDefinition/entered-denominator"
 COVERAGE = "https://ryggrad.no/fhir/Measure/nnrr-coverage"
@@ -37,13 +37,8 @@ def entered_denominators(server: Any, measure: dict[str, Any], periods: list[Per
     """The denominators units entered for ``measure``: (period label, unit reference) → count (the newest report
     of a unit and period wins)."""
     spans = {(p.start.isoformat(), p.end.isoformat()): p.label for p in periods}
-    r = search_reference.c
-    rids = select(r.rid).where(r.resource_type == "MeasureReport", r.param == "measure", r.url == measure["url"])
-    query = (
-        select(resource.c.content)
-        .where(resource.c.rid.in_(rids), resource.c.resource_type == "MeasureReport", ~resource.c.deleted)
-        .order_by(resource.c.last_updated)
-    )
+    plan = server.search_plan("MeasureReport", [("measure", measure["url"])], strict=True)
+    query = select(resource.c.content).where(*plan.conditions).order_by(resource.c.last_updated)
     found: dict[tuple[str, str], int] = {}
     with server.db.reading() as conn:
         for (content,) in conn.execute(query):

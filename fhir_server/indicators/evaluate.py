@@ -11,25 +11,17 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import text
 
+from fhir_server.indicators.coverage import apply_entered_denominators
 from fhir_server.indicators.facts import attribution_months, criteria, library_of, refresh_views, sql_of
 from fhir_server.indicators.periods import Period, shifted
+from fhir_server.indicators.tally import NATIONAL, Key, Tally
 
-NATIONAL = None  # the unit key of the whole country
-
-
-@dataclass
-class Tally:
-    denominator: int = 0
-    numerator: int = 0
-
-
-Key = tuple[str, str, str | None]  # (Measure url, period label, unit reference or NATIONAL)
+__all__ = ["NATIONAL", "Key", "Tally", "evaluate"]
 
 
 def _query(sql: str, measures: list[dict[str, Any]], by_month: bool = False) -> str:
@@ -90,6 +82,4 @@ def evaluate(server: Any, measures: list[dict[str, Any]], periods: list[Period])
                         tally = tallies[(measure["url"], label, where)]
                         tally.denominator += int(row[2 + 2 * i])
                         tally.numerator += int(row[3 + 2 * i])
-    from fhir_server.indicators.coverage import apply_entered_denominators
-
     return apply_entered_denominators(server, measures, periods, dict(tallies))

@@ -44,14 +44,13 @@ def views_of(library: dict[str, Any]) -> list[str]:
 
 def refresh_views(server: Any, library: dict[str, Any]) -> None:
     """Bring the materialized tables of the Library's views up to date (incrementally after the first time)."""
-    from fhir_server.views.materialize import refresh
-    from fhir_server.views.view_files import load_views
+    from fhir_server.views.errors import ViewDefinitionError
+    from fhir_server.views.materialize import refresh_named
 
-    views = load_views(server.settings.views_dir)
-    for name in views_of(library):
-        if name not in views:
-            raise _problem(f"Library {library.get('url')} reads the view {name}, which is not in the views folder")
-        refresh(server, views[name])
+    try:
+        refresh_named(server, views_of(library))
+    except ViewDefinitionError as error:
+        raise _problem(f"Library {library.get('url')}: {error}") from error
 
 
 def criteria(measure: dict[str, Any], code: str) -> str:

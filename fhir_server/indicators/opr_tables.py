@@ -16,8 +16,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from fhir_server.views.materialize import refresh
-from fhir_server.views.view_files import load_views
+from fhir_server.views.materialize import refresh_named
 
 LEVELS = ("local", "regional", "national")
 VIEWS = ("registry_referral", "registry_form_task", "registry_episode", "opr_short_baseline")
@@ -98,9 +97,7 @@ def _by_level(referrals: list[dict[str, Any]]) -> ByLevel:
 
 def opr_tables(server: Any, year: int, unit: str | None = None) -> OprTables:
     """The tables for ``year``, for one unit (``Organization/[id]``) or every OPR clinic."""
-    views = load_views(server.settings.views_dir)
-    for name in VIEWS:
-        refresh(server, views[name])
+    refresh_named(server, VIEWS)
     with server.db.reading() as conn:
         referrals, tasks, episodes, shorts = (_rows(conn, name) for name in VIEWS)
     opr_episodes = {e["episode"]: e for e in episodes if e["registry"] == "opr" and (unit is None or e["unit"] == unit)}

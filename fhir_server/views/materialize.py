@@ -26,43 +26,34 @@ import gc
 import hashlib
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Connection, Table, bindparam, delete, exists, false, insert, inspect, select, update
+from sqlalchemy import Connection, Table, delete, exists, false, insert, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from fhir_server.storage.schema import resource, resource_history, view_state
+from fhir_server.views.errors import ViewDefinitionError
 from fhir_server.views.horizon import newest_seq, settled_seq
+from fhir_server.views.over_store import current_rows
 from fhir_server.views.plan import CompiledView, compile_view
 from fhir_server.views.runner import run_compiled
 from fhir_server.views.tables import RESOURCE_COLUMN, row_converter, table_name, view_name, view_table
-from fhir_server.views.view_files import load_views
+from fhir_server.views.view_files import configured_views, load_views
 
 if TYPE_CHECKING:
     from fhir_server.server import FhirServer
 
-__all__ = ["Refreshed", "drop_view", "load_views", "refresh", "refresh_all"]
+__all__ = ["Refreshed", "drop_view", "load_views", "refresh", "refresh_all", "refresh_named"]
 
 # Part of every definition hash: a change in how tables are made (types, columns) rebuilds them all.
 TABLE_FORMAT = "1"
 BATCH = 1000
 COPY_BATCH = 10_000  # rows per COPY of a full rebuild on PostgreSQL
-
-_PAGE = (
-    select(resource.c.rid, resource.c.id, resource.c.content)
-    .where(
-        resource.c.resource_type == bindparam("b_type"),
-        resource.c.deleted == false(),
-        resource.c.rid > bindparam("b_after"),
-    )
-    .order_by(resource.c.rid)
-    .limit(bindparam("b_limit"))
-)
 
 
 @dataclass(frozen=True)
@@ -137,6 +128,15 @@ def refresh_all(server: FhirServer, views: dict[str, dict[str, Any]] | None = No
     return {name: refresh(server, view) for name, view in views.items()}
 
 
+def refresh_named(server: FhirServer, names: Iterable[str]) -> dict[str, Refreshed]:
+    """Refresh the views of `settings.views_dir` named (ViewDefinitionError when one is not there)."""
+    views = configured_views(server.settings.views_dir)
+    missing = [name for name in names if name not in views]
+    if missing:
+        raise ViewDefinitionError(f"no view named {', '.join(missing)} in {server.settings.views_dir}")
+    return {name: refresh(server, views[name]) for name in names}
+
+
 def drop_view(server: FhirServer, name: str) -> None:
     """Drop a view's table and forget its state (the next refresh rebuilds it)."""
     with server.db.writing() as conn:
@@ -202,15 +202,8 @@ def _insert(conn: Connection, table: Table, rows: Iterable[dict[str, Any]], batc
 
 def _current(conn: Connection, resource_type: str, batch: int) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every current, not deleted resource of a type, read in pages of `batch` by rid."""
-    after = 0
-    while True:
-        page = conn.execute(_PAGE, {"b_type": resource_type, "b_after": after, "b_limit": batch}).all()
-        for row in page:
-            if row.content is not None:
-                yield row.id, row.content
-        if len(page) < batch:
-            return
-        after = page[-1].rid
+    for row in current_rows(lambda: nullcontext(conn), resource_type, batch):
+        yield row.id, row.content
 
 
 def _copy(conn: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> None:

@@ -13,10 +13,11 @@ research extracts). Callers serving a unit's user must filter the resources them
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, false, select
+from sqlalchemy import Connection, Row, bindparam, false, select
 
 from fhir_server.storage.schema import resource
 from fhir_server.views.plan import compile_view
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from fhir_server.storage.engine import Database
 
 _PAGE = (
-    select(resource.c.rid, resource.c.content)
+    select(resource.c.rid, resource.c.id, resource.c.content)
     .where(
         resource.c.resource_type == bindparam("b_type"),
         resource.c.deleted == false(),
@@ -38,20 +39,26 @@ _PAGE = (
 )
 
 
+def current_rows(
+    connect: Callable[[], AbstractContextManager[Connection]], resource_type: str, batch: int
+) -> Iterator[Row]:
+    """The current, not deleted rows (rid, id, content) of one type, `batch` at a time in `rid` order, each page
+    read on a connection from `connect` (its own short transaction, or one the caller holds)."""
+    after = 0
+    while True:
+        with connect() as conn:
+            page = conn.execute(_PAGE, {"b_type": resource_type, "b_after": after, "b_limit": batch}).all()
+        yield from (row for row in page if row.content is not None)
+        if len(page) < batch:
+            return
+        after = page[-1].rid
+
+
 def current_resources(db: Database, resource_type: str, *, batch: int = 1000) -> Iterator[dict[str, Any]]:
     """The current, not deleted resources of one type, read `batch` at a time in `rid` order."""
     if batch < 1:
         raise ValueError("batch must be at least 1")
-    after = 0
-    while True:
-        with db.reading() as conn:
-            page = conn.execute(_PAGE, {"b_type": resource_type, "b_after": after, "b_limit": batch}).all()
-        for row in page:
-            if row.content is not None:
-                yield row.content
-        if len(page) < batch:
-            return
-        after = page[-1].rid
+    return (row.content for row in current_rows(db.reading, resource_type, batch))
 
 
 def run_view_over_store(server: FhirServer, view: dict[str, Any], *, batch: int = 1000) -> Iterator[dict[str, Any]]:

@@ -301,6 +301,14 @@ def _type_name(param: Any) -> str | None:
     return name if name.isidentifier() else None
 
 
+#: Functions of one literal argument: how the argument is read (None: not supported), and the step it makes.
+_ONE_ARGUMENT: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Step]]] = {
+    "startsWith": (_string_literal, _starts_with),
+    "extension": (_string_literal, _extension),
+    "repeat": (_simple_member, _repeat),
+}
+
+
 def _invocation_steps(node: dict, steps: list[Step]) -> bool:
     """Append the step of one invocation (member or function); False when not supported."""
     kind = node.get("type")
@@ -339,23 +347,12 @@ def _invocation_steps(node: dict, steps: list[Step]) -> bool:
             return False
         steps[-1] = _choice(steps[-1].member_name, type_name)  # type: ignore[attr-defined]
         return True
-    if name == "startsWith" and len(params) == 1:
-        prefix = _string_literal(params[0])
-        if prefix is None:
+    if name in _ONE_ARGUMENT and len(params) == 1:
+        parse, build = _ONE_ARGUMENT[name]
+        argument = parse(params[0])
+        if argument is None:
             return False
-        steps.append(_starts_with(prefix))
-        return True
-    if name == "extension" and len(params) == 1:
-        url = _string_literal(params[0])
-        if url is None:
-            return False
-        steps.append(_extension(url))
-        return True
-    if name == "repeat" and len(params) == 1:
-        member = _simple_member(params[0])
-        if member is None:
-            return False
-        steps.append(_repeat(member))
+        steps.append(build(argument))
         return True
     if name == "where" and len(params) == 1:
         condition = params[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +32,10 @@ def load_views(folder: Path) -> dict[str, dict[str, Any]]:
         views[name] = view
         origin[name] = path
     return views
+
+
+@lru_cache(maxsize=8)
+def configured_views(folder: Path) -> dict[str, dict[str, Any]]:
+    """`load_views(folder)`, read once per process: the configured folder does not change while a server runs, and
+    each evaluation would otherwise read and parse every file again."""
+    return load_views(folder)

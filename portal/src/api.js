@@ -76,3 +76,10 @@ export function fhir(path, options = {}) {
 export function matches(bundle) {
   return (bundle?.entry || []).filter((e) => !e.search || e.search.mode === "match").map((e) => e.resource);
 }
+
+/** Write a QuestionnaireResponse: update it where it has an id, else create it; the written response. */
+export function writeResponse(token, response) {
+  return response.id
+    ? fhir(`QuestionnaireResponse/${encodeURIComponent(response.id)}`, { method: "PUT", token, body: response })
+    : fhir("QuestionnaireResponse", { method: "POST", token, body: response });
+}

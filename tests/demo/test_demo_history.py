@@ -7,7 +7,6 @@ episodes in 2010-2013, so the national numbers are the demo's."""
 
 from __future__ import annotations
 
-import subprocess
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -22,7 +21,7 @@ from fhir_server.indicators.periods import last_completed_quarter, parse_period
 from fhir_server.norway.identifiers import RESH_SYSTEM
 from fhir_server.rest.messages import FhirRequest
 from fhir_server.subscriptions.delivery import deliver
-from tests.reports.test_unit_report import PDF_UNAVAILABLE
+from tests.reports.printed import PDF_UNAVAILABLE, printed
 from workers.indicator_reports import IDENTIFIER_SYSTEM, store_reports
 from workers.registry.subscriptions import INTERNAL, ensure_subscriptions
 from workers.reports.document import build_report, render
@@ -132,14 +131,10 @@ def test_the_clinics_pdf_renders_into_pages(demo: Loaded, server, tmp_path: Path
     report = build_report(server, demo.clinic, demo.resh, parse_period(YEAR), TODAY)
     document = render(report, "pdf")
     assert document.content.startswith(b"%PDF")
-    pdf = tmp_path / document.filename
-    pdf.write_bytes(document.content)
-    subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf), str(tmp_path / "page")], check=True)
-    pages = sorted(tmp_path.glob("page-*.png"))
+    shown = printed(document, tmp_path)
+    pages, words = shown.pages, shown.words
     assert len(pages) >= 3
     assert all(p.stat().st_size > 1000 for p in pages)
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True)
-    words = " ".join(text.stdout.split())
     assert report.unit_name in words
     coping = next(i for i in report.indicators if i.key == "coping-talk")
     assert share_text(coping.unit) in words

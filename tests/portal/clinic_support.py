@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from fhir_server.norway.identifiers import FNR_SYSTEM, HPR_SYSTEM, synthetic_fnr
+from fhir_server.norway.identifiers import HPR_SYSTEM, synthetic_fnr
 from tests.portal.support import ORGNR, REGISTRY_SYSTEM, ROOT, SD, PortalServer, wait_for
 
 OPENED_BY = "https://ryggrad.no/fhir/sid/opening-appointment"
@@ -43,62 +42,21 @@ def add_clinician(portal: PortalServer, hpr: str, family: str = "Lege", given: s
     return practitioner["id"]
 
 
-def _search(portal: PortalServer, path: str, **params: str) -> list[dict[str, Any]]:
-    return portal.search(path, **params)
-
-
 def book_today(portal: PortalServer, fnr: str, name: tuple[str, str], registry: str = "nnrr") -> Booked:
     """A booked appointment a few minutes ago (today, so the consultation has passed) for a named patient."""
-    appointment = f"clinic-{uuid.uuid4().hex[:12]}"
-    patient_url = f"urn:uuid:{uuid.uuid4()}"
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=3)
-    given, family = name
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "transaction",
-        "entry": [
-            {
-                "fullUrl": patient_url,
-                "resource": {
-                    "resourceType": "Patient",
-                    "identifier": [{"system": FNR_SYSTEM, "value": fnr, "use": "official"}],
-                    "name": [{"family": family, "given": [given]}],
-                },
-                "request": {"method": "POST", "url": "Patient", "ifNoneExist": f"identifier={FNR_SYSTEM}|{fnr}"},
-            },
-            {
-                "resource": {
-                    "resourceType": "Appointment",
-                    "id": appointment,
-                    "extension": [
-                        {
-                            "url": SD + "registry-potential",
-                            "valueCoding": {"system": REGISTRY_SYSTEM, "code": registry},
-                        }
-                    ],
-                    "identifier": [{"system": "urn:oid:2.16.578.1.12.4.1.2.1234.9", "value": appointment}],
-                    "status": "booked",
-                    "start": start.isoformat(),
-                    "end": (start + timedelta(minutes=45)).isoformat(),
-                    "participant": [{"status": "accepted", "actor": {"reference": patient_url}}],
-                },
-                "request": {"method": "PUT", "url": f"Appointment/{appointment}"},
-            },
-        ],
-    }
-    pushed = portal.http.post(portal.base, json=bundle, headers=portal.token("ehr", org=ORGNR))
-    assert pushed.status_code == 200, pushed.text
-    location = pushed.json()["entry"][0]["response"]["location"]
-    patient = "/".join(location.split("/_history")[0].split("/")[-2:])
+    appointment, patient = portal.push_appointment(
+        fnr, start, registry=registry, name=name, minutes=45, prefix="clinic"
+    )
 
     def episode() -> dict[str, Any] | None:
-        found = _search(portal, "EpisodeOfCare", identifier=f"{OPENED_BY}|Appointment/{appointment}")
+        found = portal.search("EpisodeOfCare", identifier=f"{OPENED_BY}|Appointment/{appointment}")
         return found[0] if found else None
 
     opened = wait_for(episode, "the worker to open the episode")
     reference = f"EpisodeOfCare/{opened['id']}"
-    responses = _search(portal, "QuestionnaireResponse", episode=reference)
-    tasks = _search(portal, "Task", episode=reference)
+    responses = portal.search("QuestionnaireResponse", episode=reference)
+    tasks = portal.search("Task", episode=reference)
     return Booked(
         appointment=appointment,
         patient=patient,

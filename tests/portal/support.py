@@ -165,47 +165,60 @@ class PortalServer:
         answer = self.http.put(f"{self.base}/Organization/portal-unit", json=unit, headers=self.token("registry-admin"))
         assert answer.status_code in (200, 201), answer.text
 
-    def nnrr_form(self, fnr: str) -> dict[str, Any]:
-        """The patient's NNRR pre-consultation form (a Task), as the EHR's flagged appointment makes it, sent now."""
-        appointment = f"portal-{uuid.uuid4().hex[:12]}"
+    def push_appointment(
+        self,
+        fnr: str,
+        start: datetime,
+        *,
+        registry: str = "nnrr",
+        name: tuple[str, str] | None = None,
+        minutes: int | None = None,
+        prefix: str = "portal",
+    ) -> tuple[str, str]:
+        """The EHR pushes a booked appointment flagged for ``registry`` for the patient with ``fnr`` (created if
+        new; ``name``: given, family), as one transaction; (the appointment's id, ``Patient/<id>``)."""
+        appointment = f"{prefix}-{uuid.uuid4().hex[:12]}"
         patient_url = f"urn:uuid:{uuid.uuid4()}"
-        start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+        patient: dict[str, Any] = {
+            "resourceType": "Patient",
+            "identifier": [{"system": FNR_SYSTEM, "value": fnr, "use": "official"}],
+        }
+        if name:
+            patient["name"] = [{"family": name[1], "given": [name[0]]}]
+        booked: dict[str, Any] = {
+            "resourceType": "Appointment",
+            "id": appointment,
+            "extension": [
+                {"url": SD + "registry-potential", "valueCoding": {"system": REGISTRY_SYSTEM, "code": registry}}
+            ],
+            "identifier": [{"system": "urn:oid:2.16.578.1.12.4.1.2.1234.9", "value": appointment}],
+            "status": "booked",
+            "start": start.isoformat(),
+            "participant": [{"status": "accepted", "actor": {"reference": patient_url}}],
+        }
+        if minutes:
+            booked["end"] = (start + timedelta(minutes=minutes)).isoformat()
         bundle = {
             "resourceType": "Bundle",
             "type": "transaction",
             "entry": [
                 {
                     "fullUrl": patient_url,
-                    "resource": {
-                        "resourceType": "Patient",
-                        "identifier": [{"system": FNR_SYSTEM, "value": fnr, "use": "official"}],
-                    },
+                    "resource": patient,
                     "request": {"method": "POST", "url": "Patient", "ifNoneExist": f"identifier={FNR_SYSTEM}|{fnr}"},
                 },
-                {
-                    "resource": {
-                        "resourceType": "Appointment",
-                        "id": appointment,
-                        "extension": [
-                            {
-                                "url": SD + "registry-potential",
-                                "valueCoding": {"system": REGISTRY_SYSTEM, "code": "nnrr"},
-                            }
-                        ],
-                        "identifier": [{"system": "urn:oid:2.16.578.1.12.4.1.2.1234.9", "value": appointment}],
-                        "status": "booked",
-                        "start": start.isoformat(),
-                        "participant": [{"status": "accepted", "actor": {"reference": patient_url}}],
-                    },
-                    "request": {"method": "PUT", "url": f"Appointment/{appointment}"},
-                },
+                {"resource": booked, "request": {"method": "PUT", "url": f"Appointment/{appointment}"}},
             ],
         }
-        ehr = self.token("ehr", org=ORGNR)
-        pushed = self.http.post(self.base, json=bundle, headers=ehr)
+        pushed = self.http.post(self.base, json=bundle, headers=self.token("ehr", org=ORGNR))
         assert pushed.status_code == 200, pushed.text
         location = pushed.json()["entry"][0]["response"]["location"]
-        patient = "/".join(location.split("/_history")[0].split("/")[-2:])
+        return appointment, "/".join(location.split("/_history")[0].split("/")[-2:])
+
+    def nnrr_form(self, fnr: str) -> dict[str, Any]:
+        """The patient's NNRR pre-consultation form (a Task), as the EHR's flagged appointment makes it, sent now."""
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+        _, patient = self.push_appointment(fnr, start)
         admin = self.token("registry-admin")
 
         def task() -> dict[str, Any] | None:

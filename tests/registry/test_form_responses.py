@@ -53,8 +53,9 @@ def _as_refero_sends(task: dict[str, Any], status: str, **extra: Any) -> dict[st
     }
 
 
-def test_the_server_completes_a_patients_response_from_its_task(dispatching, server: FhirServer, client: TestClient):
-    world, _, _ = dispatching
+def patient_saves_a_draft(world: Any, server: FhirServer, client: TestClient) -> tuple[dict, dict, dict, dict]:
+    """An appointment's form sent to the patient, who saves a draft in the portal: (the episode, the Task, the
+    draft, the patient's headers)."""
     world.push("2026-12-20T10:00")
     (episode,) = world.episodes()
     (task,) = world.tasks(episode)
@@ -62,7 +63,12 @@ def test_the_server_completes_a_patients_response_from_its_task(dispatching, ser
     patient = bearer(server, "patient", patient=FNR)
     saved = client.post("/fhir/QuestionnaireResponse", json=_as_refero_sends(task, "in-progress"), headers=patient)
     assert saved.status_code == 201, saved.json()
-    draft = saved.json()
+    return episode, task, saved.json(), patient
+
+
+def test_the_server_completes_a_patients_response_from_its_task(dispatching, server: FhirServer, client: TestClient):
+    world, _, _ = dispatching
+    episode, task, draft, patient = patient_saves_a_draft(world, server, client)
     assert draft["subject"] == {"reference": f"Patient/{world.patient}"}
     assert draft["author"] == {"reference": f"Patient/{world.patient}"}
     assert draft["authored"]

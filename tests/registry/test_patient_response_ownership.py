@@ -7,24 +7,16 @@ from starlette.testclient import TestClient
 
 from fhir_server.server import FhirServer
 from tests.conftest import bearer
-from tests.registry.conftest import FNR, consent
-from tests.registry.test_appointment_workflow import OTHER_UNIT, UNIT, oslo
-from tests.registry.test_form_responses import _as_refero_sends, _form
-from workers.registry.activation import activate_due
+from tests.registry.conftest import consent
+from tests.registry.test_appointment_workflow import OTHER_UNIT, UNIT
+from tests.registry.test_form_responses import _form, patient_saves_a_draft
 
 OWNER_SYSTEM = "https://ryggrad.no/fhir/CodeSystem/owner"
 
 
 def test_the_episodes_unit_sees_the_patients_answers(dispatching, server: FhirServer, client: TestClient):
     world, _, _ = dispatching
-    world.push("2026-12-20T10:00")
-    (episode,) = world.episodes()
-    (task,) = world.tasks(episode)
-    activate_due(server, oslo("2026-12-04T09:00"))
-    patient = bearer(server, "patient", patient=FNR)
-    saved = client.post("/fhir/QuestionnaireResponse", json=_as_refero_sends(task, "in-progress"), headers=patient)
-    assert saved.status_code == 201, saved.json()
-    draft = saved.json()
+    episode, _, draft, patient = patient_saves_a_draft(world, server, client)
     assert {"system": OWNER_SYSTEM, "code": UNIT} in draft["meta"]["security"]
 
     consent(client, f"Patient/{world.patient}", headers=patient)

@@ -3,8 +3,6 @@ as national minus the unit, the nation), N<30 shows no share, no other unit is n
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -14,26 +12,13 @@ from lxml import html as lxml_html
 from fhir_server.indicators.evaluate import NATIONAL, Tally, evaluate
 from fhir_server.indicators.periods import parse_period
 from fhir_server.indicators.wilson import wilson
+from tests.reports.printed import PDF_UNAVAILABLE, printed
 from workers.reports.document import build_report, render
 from workers.reports.formatting import SUPPRESSED, share_text
 from workers.reports.indicators import nnrr_measures, quarters_ending
 from workers.reports.rendering import render_html
 
 TODAY = date(2018, 2, 1)
-
-
-def _pdf_unavailable() -> str | None:
-    """Why PDFs cannot be made and looked at here (None: they can)."""
-    try:
-        import weasyprint  # noqa: F401  (loads pango)
-    except OSError as error:
-        return f"WeasyPrint cannot load Debian's pango (make pango installs it): {error}"
-    if shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None:
-        return "pdftoppm/pdftotext (Debian poppler-utils; make poppler installs it) are not installed"
-    return None
-
-
-PDF_UNAVAILABLE = _pdf_unavailable()
 
 
 def _report(server, report_world, label: str):
@@ -129,14 +114,10 @@ def test_the_pdf_renders_into_pages(server, report_world, tmp_path: Path):
     document = render(report, "pdf")
     assert document.media_type == "application/pdf"
     assert document.content.startswith(b"%PDF")
-    pdf = tmp_path / document.filename
-    pdf.write_bytes(document.content)
-    subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf), str(tmp_path / "page")], check=True)
-    pages = sorted(tmp_path.glob("page-*.png"))
+    shown = printed(document, tmp_path)
+    pages, words = shown.pages, shown.words
     assert len(pages) >= 3
     assert all(p.stat().st_size > 1000 for p in pages)
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True)
-    words = " ".join(text.stdout.split())
     assert report.unit_name in words
     odi = next(i for i in report.indicators if i.key == "odi-minimal")
     assert share_text(odi.unit) in words  # the overview's numbers are in the printed document

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fhir_server.auth.dpop import normalise_url, thumbprint
 from fhir_server.auth.tokens import ALGORITHMS, InvalidToken
+from tests.standins.loopback import LoopbackServer
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ORGNR_PARENT = "helseid://claims/client/claims/orgnr_parent"
@@ -70,10 +71,8 @@ class HelseIdStandIn:
         self._assertion_jtis: set[str] = set()
         self._proof_jtis: set[str] = set()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._http = LoopbackServer(self._handler())
+        self.port = self._http.port
 
     # -- addresses ---------------------------------------------------------------------------------------------
     @property
@@ -89,8 +88,7 @@ class HelseIdStandIn:
         return f"{self.issuer}/jwks"
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._http.stop()
 
     # -- registration and the documents served -------------------------------------------------------------------
     def register(self, client: RegisteredClient) -> RegisteredClient:

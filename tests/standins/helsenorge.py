@@ -9,11 +9,13 @@ import re
 import threading
 import uuid
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
+
+from tests.standins.loopback import LoopbackServer
 
 PATH = "/oppgave/v1/Task"
 BLANKETT = "http://helsenorge.no/fhir/blankett-nummer"
@@ -87,10 +89,8 @@ class Helsenorge:
         self.tasks: dict[str, dict[str, Any]] = {}
         self.requests: list[Request] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._http = LoopbackServer(self._handler())
+        self.port = self._http.port
 
     @property
     def url(self) -> str:
@@ -98,8 +98,7 @@ class Helsenorge:
         return f"http://127.0.0.1:{self.port}{PATH}"
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._http.stop()
 
     def find(self, identifier: str) -> dict[str, Any] | None:
         """The task whose GUID identifier is ``system|value``, or ``value`` alone."""

@@ -7,25 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from fhir_server.indicators.opr_tables import LEVELS, OprTables, opr_tables
-from workers.reports import formatting
 from workers.reports.document import HTML, PDF, Document
 from workers.reports.pdf import html_to_pdf
+from workers.reports.rendering import ENVIRONMENT
 
 LEVEL_NAMES = {"local": "Lokal", "regional": "Regional", "national": "Nasjonal"}
-REASONS = {  # the short baseline's reasons (P6), as the form lists them
-    "no-device": "Har ikke PC, telefon eller nettbrett",
-    "login-problems": "Tekniske problemer med å logge inn",
-    "own-equipment": "Tekniske problemer med eget utstyr",
-    "did-not-understand": "Forsto ikke at skjemaet skulle fylles ut før timen",
-    "declined": "Ønsket ikke å delta",
-    "could-not-answer": "Kunne ikke svare selv",
-    "no-id-device": "Har ikke elektronisk ID",
-    "forgot": "Hadde glemt det",
-    "other": "Annet",
-}
+SHORT_REASONS = "https://ryggrad.no/fhir/CodeSystem/short-reason"  # why the short baseline was used (P6)
 DURATION_NAMES = ("Minimum", "1. kvartil", "Median", "3. kvartil", "Maksimum")
 
 
@@ -34,24 +22,18 @@ class OprReport:
     tables: OprTables
     clinic: str
     created: date
+    reasons: dict[str, str]  # the short baseline's reasons, code: text, in the form's order
 
 
-def _environment() -> Environment:
-    environment = Environment(
-        loader=PackageLoader("workers.reports", "templates"),
-        autoescape=select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters["percent"] = formatting.percent
-    return environment
-
-
-ENVIRONMENT = _environment()
+def _reasons(server: Any) -> dict[str, str]:
+    """The short baseline's reasons as the form offers them (its CodeSystem)."""
+    system = server.definitions.resource("CodeSystem", SHORT_REASONS) or {}
+    return {c["code"]: c.get("display") or c["code"] for c in system.get("concept") or []}
 
 
 def build_opr_report(server: Any, year: int, today: date, unit: str | None = None, clinic: str = "") -> OprReport:
-    return OprReport(opr_tables(server, year, unit), clinic or "Alle klinikker i OPR", today)
+    tables = opr_tables(server, year, unit)
+    return OprReport(tables, clinic or "Alle klinikker i OPR", today, _reasons(server))
 
 
 def render_opr(report: OprReport, form: str) -> Document:
@@ -60,7 +42,7 @@ def render_opr(report: OprReport, form: str) -> Document:
         t=report.tables,
         levels=LEVELS,
         level_names=LEVEL_NAMES,
-        reasons=REASONS,
+        reasons=report.reasons,
         duration_names=DURATION_NAMES,
     )
     name = f"opr-tabeller-{report.tables.year}.{form}"

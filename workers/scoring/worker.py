@@ -15,6 +15,7 @@ from fhir_server.auth.ownership import owners
 from fhir_server.rest.context import Context
 from fhir_server.rest.resources import find_questionnaires
 from fhir_server.rest.versioning import instant
+from fhir_server.storage.store import StoredVersion
 from fhir_server.subscriptions.channels.task import exactly_once, subscriber
 from fhir_server.validation.questionnaire_response import resolve_questionnaire
 from workers.registry.records import create, find, update
@@ -33,8 +34,9 @@ def on_response(server: Any, payload: dict[str, Any]) -> None:
             score_response(ctx, payload["id"])
 
 
-def _scores(ctx: Context, response_id: str, response: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _scores(ctx: Context, current: StoredVersion) -> dict[str, dict[str, Any]]:
     """The Observations the response's answers call for, by identifier."""
+    response_id, response = current.id, current.content or {}
     canonical = response.get("questionnaire")
     if response.get("status") != "completed" or not response.get("subject") or not isinstance(canonical, str):
         return {}
@@ -44,8 +46,7 @@ def _scores(ctx: Context, response_id: str, response: dict[str, Any]) -> dict[st
     settings = ctx.server.settings
     value_set = load(settings.scoring_eq5d_value_set, settings.scoring_value_set_dir)
     answers = ScoredItems(questionnaire).answers(response)
-    current = ctx.store.current("QuestionnaireResponse", response_id)
-    effective = response.get("authored") or (instant(current.last_updated) if current else None)
+    effective = response.get("authored") or instant(current.last_updated)
     return {
         identifier(response_id, score.key): observation(score, response_id, response, effective)
         for score in score_all(answers, Limits.from_settings(settings), value_set)
@@ -60,7 +61,7 @@ def score_response(ctx: Context, response_id: str) -> list[str]:
     """Bring the scores of response ``response_id`` up to date; the ids of the Observations written."""
     current = ctx.store.current("QuestionnaireResponse", response_id)
     response = current.content if current is not None and not current.deleted and current.content else {}
-    wanted = _scores(ctx, response_id, response) if response else {}
+    wanted = _scores(ctx, current) if current is not None and response else {}
     written = []
     existing = find(ctx, "Observation", [("derived-from", f"QuestionnaireResponse/{response_id}")], limit=1000)
     for stored in existing:

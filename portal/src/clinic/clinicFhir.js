@@ -205,12 +205,6 @@ export function clinicianResponseToWrite({ answers, base, questionnaire, episode
 }
 
 /** Write the clinician form (PUT over the existing response, else POST). */
-export function writeResponse(token, response) {
-  return response.id
-    ? fhir(`QuestionnaireResponse/${encodeURIComponent(response.id)}`, { method: "PUT", token, body: response })
-    : fhir("QuestionnaireResponse", { method: "POST", token, body: response });
-}
-
 /** Delete an episode (N19): it becomes entered-in-error; the server's workers withdraw its forms. */
 export async function deleteEpisode(token, episode) {
   const { meta, text, ...kept } = episode;

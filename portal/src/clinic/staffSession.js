@@ -1,29 +1,15 @@
 // The signed-in staff member's session: the access token, role, HPR number and unit in this tab's sessionStorage
 // only (its own key, apart from a patient session) — never in a URL, gone when the tab closes.
-const KEY = "ryggrad.clinic.session";
+import { expiryOf, sessionStore } from "../session.js";
 
-export function loadStaffSession() {
-  try {
-    const session = JSON.parse(window.sessionStorage.getItem(KEY));
-    if (!session?.token || (session.expiresAt && session.expiresAt <= Date.now())) return null;
-    return session;
-  } catch {
-    return null;
-  }
-}
-
-export function saveStaffSession(session) {
-  window.sessionStorage.setItem(KEY, JSON.stringify(session));
-}
-
-export function clearStaffSession() {
-  window.sessionStorage.removeItem(KEY);
-}
+const staff = sessionStore("ryggrad.clinic.session");
+export const loadStaffSession = staff.load;
+export const saveStaffSession = staff.save;
+export const clearStaffSession = staff.clear;
 
 /** A session from a token answer, for ``role`` (clinician, clerk) with HPR number ``hpr`` at unit ``org``. */
 export function newStaffSession({ role, hpr, org }, answer) {
-  const expiresAt = answer.expires_in ? Date.now() + answer.expires_in * 1000 : null;
-  return { role, hpr, org, token: answer.access_token, expiresAt };
+  return { role, hpr, org, token: answer.access_token, expiresAt: expiryOf(answer.expires_in) };
 }
 
 export const ROLE_NAMES = { clinician: "Behandler", clerk: "Merkantil" };

@@ -1,13 +1,14 @@
 // The forms in Helsenorge's renderer (refero), loaded only when a form opens: filling one in (save as a draft,
 // send) and showing a sent one read-only. Each render has its own refero store, as refero's own tests do.
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useMemo, useState } from "react";
 import { Provider } from "react-redux";
 import { Refero, store as makeStore } from "@helsenorge/refero";
-import { fhir } from "../api.js";
+import { writeResponse } from "../api.js";
 import { responseToSend } from "../fhir.js";
 import { formatDateTime } from "../format.js";
+import { useWrite } from "../hooks.js";
 import { RESOURCES } from "../resources.js";
-import ErrorAlert, { messagesOf } from "./ErrorAlert.jsx";
+import ErrorAlert from "./ErrorAlert.jsx";
 
 const NO_LOGIN = <></>;
 
@@ -23,31 +24,16 @@ function Form(props) {
 /** The form to fill in; ``draft``: a saved draft to go on with. ``onSent(response)`` once it is sent. */
 export function FormStep({ task, questionnaire, draft, token, onSent, onCancel }) {
   const [responseId, setResponseId] = useState(draft?.id || null);
-  const [failure, setFailure] = useState(null);
   const [savedAt, setSavedAt] = useState(null);
-  const [busy, setBusy] = useState(false);
-  const alert = useRef(null);
-
-  useEffect(() => {
-    if (failure) alert.current?.focus();
-  }, [failure]);
+  const { busy, failure, alert, run } = useWrite();
 
   async function write(answers, status) {
-    setBusy(true);
-    setFailure(null);
     const body = responseToSend({ answers, questionnaire, task, status, id: responseId });
-    try {
-      const written = responseId
-        ? await fhir(`QuestionnaireResponse/${responseId}`, { method: "PUT", token, body })
-        : await fhir("QuestionnaireResponse", { method: "POST", token, body });
-      setResponseId(written.id);
-      if (status === "completed") onSent(written);
-      else setSavedAt(written.meta?.lastUpdated || new Date().toISOString());
-    } catch (error) {
-      setFailure({ status, messages: messagesOf(error) });
-    } finally {
-      setBusy(false);
-    }
+    const written = await run(status, () => writeResponse(token, body));
+    if (!written) return;
+    setResponseId(written.id);
+    if (status === "completed") onSent(written);
+    else setSavedAt(written.meta?.lastUpdated || new Date().toISOString());
   }
 
   return (

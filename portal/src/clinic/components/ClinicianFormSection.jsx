@@ -5,8 +5,9 @@ import { lazy, Suspense, useRef, useState } from "react";
 import ErrorAlert from "../../components/ErrorAlert.jsx";
 import { FINAL_RESPONSE } from "../../fhir.js";
 import { formatDateTime } from "../../format.js";
-import { clinicianResponseToWrite, practitionerByHpr, writeResponse } from "../clinicFhir.js";
-import { useWrite } from "../useWrite.js";
+import { writeResponse } from "../../api.js";
+import { clinicianResponseToWrite, practitionerByHpr } from "../clinicFhir.js";
+import { useWrite } from "../../hooks.js";
 import AnswerSummary from "./AnswerSummary.jsx";
 
 const ClinicReferoForm = lazy(() => import("./ClinicReferoForm.jsx"));

@@ -3,7 +3,7 @@
 import { useEffect, useId, useRef, useState } from "react";
 import ErrorAlert from "../../components/ErrorAlert.jsx";
 import { deleteEpisode } from "../clinicFhir.js";
-import { useWrite } from "../useWrite.js";
+import { useWrite } from "../../hooks.js";
 
 export default function DeleteEpisode({ episode, token, onDeleted }) {
   const [asking, setAsking] = useState(false);

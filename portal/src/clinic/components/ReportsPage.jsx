@@ -3,19 +3,9 @@
 import { useId, useState } from "react";
 import ErrorAlert, { messagesOf } from "../../components/ErrorAlert.jsx";
 import Heading from "../../components/Heading.jsx";
+import { downloadBlob } from "../../download.js";
 import { useLoad } from "../../hooks.js";
 import { ownUnit, reportHtml, reportPdf, reportPeriods } from "../qualityReports.js";
-
-function save({ blob, name }) {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = name;
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
-}
 
 export default function ReportsPage({ session }) {
   const periods = reportPeriods();
@@ -32,7 +22,8 @@ export default function ReportsPage({ session }) {
   async function download() {
     setPdf({ busy: true, error: null });
     try {
-      save(await reportPdf(session.token, unit.id, period));
+      const { blob, name } = await reportPdf(session.token, unit.id, period);
+      downloadBlob(blob, name);
       setPdf({ busy: false, error: null });
     } catch (failure) {
       setPdf({ busy: false, error: failure });

@@ -7,7 +7,6 @@
 import { lazy, Suspense, useState } from "react";
 import ErrorAlert, { messagesOf } from "../../components/ErrorAlert.jsx";
 import Heading from "../../components/Heading.jsx";
-import { useLoad } from "../../hooks.js";
 import { Link } from "../../router.jsx";
 import { registryInfo } from "../../registries.js";
 import {
@@ -19,9 +18,9 @@ import {
   SHORT_BASELINES,
   shortBaselineOpen,
   shortBaselineToSend,
-  writeResponse,
 } from "../clinicFhir.js";
-import { useWrite } from "../useWrite.js";
+import { writeResponse } from "../../api.js";
+import { useLoad, useWrite } from "../../hooks.js";
 
 const ClinicReferoForm = lazy(() => import("./ClinicReferoForm.jsx"));
 

@@ -1,18 +1,11 @@
 // "Last ned alle opplysningene": the $everything Bundle saved as a JSON file, made in the browser (no patient
 // identifiers in the file name, nothing sent anywhere).
+import { downloadBlob } from "../../download.js";
+
 const FILE_NAME = "mine-opplysninger.json";
 
 export function saveBundle(bundle) {
-  const blob = new Blob([JSON.stringify(bundle, null, 2)], { type: "application/fhir+json" });
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = FILE_NAME;
-  link.hidden = true;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  downloadBlob(new Blob([JSON.stringify(bundle, null, 2)], { type: "application/fhir+json" }), FILE_NAME);
 }
 
 export default function DownloadRecord({ bundle }) {
