@@ -48,8 +48,9 @@ class Authenticator:
             401, [Issue("login", f"Authentication failed: {description}")], {"WWW-Authenticate": challenge}
         )
 
-    def authenticate(self, method: str, path: str, headers: dict[str, str]) -> Principal:
-        """``path``: relative to the FHIR base (for the DPoP proof's ``htu``); ``headers``: lower-case names."""
+    def authenticate(self, method: str, path: str, headers: dict[str, str], url: str | None = None) -> Principal:
+        """``path``: relative to the FHIR base (for the DPoP proof's ``htu``), or ``url``: the public URL of an
+        endpoint outside it (the DIPS intake); ``headers``: lower-case names."""
         authorization = headers.get("authorization", "")
         scheme, _, token = authorization.partition(" ")
         scheme, token = scheme.lower(), token.strip()
@@ -76,7 +77,7 @@ class Authenticator:
                 verify_proof(
                     proof,
                     method=method,
-                    url=f"{self.public_base}/{path.lstrip('/')}".rstrip("/"),
+                    url=url or f"{self.public_base}/{path.lstrip('/')}".rstrip("/"),
                     access_token=token,
                     jkt=str(bound),
                     replay=self.replay,

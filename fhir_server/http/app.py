@@ -17,18 +17,17 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from fhir_server.audit.events import login_failure
 from fhir_server.auth.discovery import smart_configuration
-from fhir_server.auth.principal import Principal
 from fhir_server.errors import FhirError, Issue, fhir_error, operation_outcome
 from fhir_server.http.access_log import AccessLog
 from fhir_server.http.body import parse_json, read_body
+from fhir_server.http.caller import authenticate_caller
 from fhir_server.http.dev_login import add_dev_login
 from fhir_server.http.hardening import SecurityHeaders
+from fhir_server.http.intake import add_intake
 from fhir_server.http.media import FHIR_JSON, FORM, check_acceptable, request_body_type
 from fhir_server.http.portal import add_portal
 from fhir_server.http.websocket import subscription_websocket
-from fhir_server.operations import registry as operations
 from fhir_server.rest.messages import FhirRequest, FhirResponse
 from fhir_server.rest.router import route
 from fhir_server.server import FhirServer
@@ -58,52 +57,6 @@ def _is_pretty(request: Request) -> bool:
     return request.query_params.get("_pretty", "false").lower() == "true"
 
 
-def _throttle(server: FhirServer, key: str) -> None:
-    _refuse_beyond(server.rate_limiter.allow(key))
-
-
-def _throttle_code_attempts(server: FhirServer, address: str) -> None:
-    """One-time codes are guessed at no faster than this, from one address or from all of them."""
-    per_address, overall = server.code_attempts
-    _refuse_beyond(per_address.allow(address) or overall.allow("*"))
-
-
-def _refuse_beyond(wait: int) -> None:
-    if wait:
-        issue = Issue("throttled", f"Too many requests: try again in {wait} s")
-        raise FhirError(429, [issue], {"Retry-After": str(wait)})
-
-
-def _is_public(method: str, path: str) -> bool:
-    """Served without a token: the CapabilityStatement, and the operations for callers who have none yet."""
-    return (method in ("GET", "HEAD") and path.strip("/") == "metadata") or _public_operation(method, path)
-
-
-def _public_operation(method: str, path: str) -> bool:
-    name = path.strip("/")
-    return method == "POST" and name.startswith("$") and name[1:] in operations.PUBLIC
-
-
-def _authenticate(
-    server: FhirServer, method: str, path: str, headers: dict[str, str], address: str
-) -> Principal | None:
-    """The caller (None for the public CapabilityStatement); a failed sign-in is audited (nothing of the token
-    is kept) and counts against the address's rate."""
-    if _is_public(method, path):
-        if _public_operation(method, path):
-            _throttle_code_attempts(server, address)
-        return None
-    try:
-        principal = server.authenticator.authenticate(method, path, headers)
-    except FhirError as refused:
-        _throttle(server, f"address:{address}")
-        reason = refused.issues[0].diagnostics if refused.issues else "refused"
-        server.audit.record(login_failure(server.clock(), reason, refused.status))
-        raise
-    _throttle(server, f"client:{principal.client_id}")
-    return principal
-
-
 @dataclass
 class _Caller:
     method: str  # as sent (HEAD stays HEAD)
@@ -130,7 +83,7 @@ async def _fhir_request(request: Request, path: str, server: FhirServer) -> tupl
     )
     if method in ("POST", "PUT", "PATCH"):
         fhir_request.principal = await run_in_threadpool(
-            _authenticate, server, method, path, caller.credentials, caller.address
+            authenticate_caller, server, method, path, caller.credentials, caller.address
         )
         caller.authenticated = True
         fhir_request.content_type = request_body_type(request.headers.get("content-type"), method)
@@ -142,7 +95,7 @@ async def _fhir_request(request: Request, path: str, server: FhirServer) -> tupl
 
 def _execute(server: FhirServer, request: FhirRequest, caller: _Caller, data: bytes) -> FhirResponse:
     if not caller.authenticated:
-        request.principal = _authenticate(server, caller.method, request.path, caller.credentials, caller.address)
+        request.principal = authenticate_caller(server, caller.method, request.path, caller.credentials, caller.address)
         caller.authenticated = True
     if request.method in ("POST", "PUT", "PATCH"):
         if request.content_type == FORM:
@@ -225,6 +178,7 @@ def create_app(settings: Settings | None = None, server: FhirServer | None = Non
     app.router.add_websocket_route("/fhir/websocket", subscription_websocket)
     app.add_route("/fhir", fhir, methods=METHODS, include_in_schema=False)
     app.add_route("/fhir/{path:path}", fhir, methods=METHODS, include_in_schema=False)
+    add_intake(app)  # DIPS Arena's appointments, as DIPS sends them
     add_dev_login(app, settings)  # the portal's development sign-in (RYGGRAD_AUTH=dev only)
     add_portal(app, settings)  # the patient portal's pages at /portal, the clinicians' at /clinic
 

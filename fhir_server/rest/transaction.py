@@ -132,7 +132,7 @@ def parse_entry(index: int, raw: Any, base: str) -> Entry:
     return Entry(index, full_url, fhir_request, path.split("/")[0])
 
 
-def _response_entry(response: FhirResponse) -> dict[str, Any]:
+def response_entry(response: FhirResponse) -> dict[str, Any]:
     result: dict[str, Any] = {"status": _status_line(response.status)}
     if "Location" in response.headers:
         result["location"] = response.headers["Location"]
@@ -342,7 +342,7 @@ def process_bundle(
             wake = record(ctx)
             now = ctx.now
         server.wake(wake)
-        result = bundle("transaction-response", [_response_entry(r) for r in responses], [], now)
+        result = bundle("transaction-response", [response_entry(r) for r in responses], [], now)
         return FhirResponse(200, result)
     return _batch(server, raw_entries, base, prefer_headers, principal)
 
@@ -371,5 +371,5 @@ def _batch(
                 located = _entry_error(error, index)
                 responses.append(FhirResponse(located.status, located.outcome))
     server.wake(sorted(set(wake)))
-    result = bundle("batch-response", [_response_entry(r) for r in responses], [], server.clock())
+    result = bundle("batch-response", [response_entry(r) for r in responses], [], server.clock())
     return FhirResponse(200, result)
