@@ -178,6 +178,21 @@ class Settings(BaseSettings):
     registry_helsenorge_task_url: str | None = Field(
         default=None, description="Helsenorge's task endpoint (…/oppgave/v1/Task); unset: that channel is off."
     )
+    registry_helsenorge_scopes: list[str] = Field(
+        default_factory=list,
+        description="The HelseID scopes of Helsenorge's API (a JSON list; its own audience). With a HelseID client "
+        "configured (RYGGRAD_HELSEID_*), every request to Helsenorge carries a DPoP-bound token for them; unset: "
+        "RYGGRAD_HELSEID_SCOPES.",
+    )
+    registry_helsenorge_readback_interval_s: float = Field(
+        default=900.0,
+        description="How often the scheduler reads back from Helsenorge where citizens are with the forms sent "
+        "there (opened, answered).",
+    )
+    registry_helsenorge_readback_batch: int = Field(
+        default=200, description="At most this many forms are read back from Helsenorge in one run (the next run "
+        "goes on from there).",
+    )
     registry_portal_url: str = Field(
         default="http://127.0.0.1:8080/portal", description="The patient portal, linked from e-mails."
     )

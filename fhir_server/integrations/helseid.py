@@ -159,10 +159,13 @@ class HelseIdClient:
         self._dpop_jwk = self.dpop_key.public_jwk()
 
     @classmethod
-    def from_settings(cls, settings: Settings, http: httpx.Client | None = None) -> HelseIdClient:
+    def from_settings(
+        cls, settings: Settings, http: httpx.Client | None = None, scopes: Sequence[str] | None = None
+    ) -> HelseIdClient:
         """Configured by ``RYGGRAD_HELSEID_*``; without a token endpoint it is read from the issuer's discovery
-        document."""
-        if not settings.helseid_client_id or not settings.helseid_key_file or not settings.helseid_scopes:
+        document. ``scopes``: another API's scopes instead of ``RYGGRAD_HELSEID_SCOPES`` (its own audience)."""
+        scopes = list(scopes) if scopes else settings.helseid_scopes
+        if not settings.helseid_client_id or not settings.helseid_key_file or not scopes:
             raise ValueError("HelseID needs RYGGRAD_HELSEID_CLIENT_ID, RYGGRAD_HELSEID_KEY_FILE and ..._SCOPES")
         http = http or httpx.Client(timeout=10.0)
         endpoint = settings.helseid_token_endpoint
@@ -174,7 +177,7 @@ class HelseIdClient:
             token_endpoint=endpoint,
             client_id=settings.helseid_client_id,
             signing_key=load_signing_key(settings.helseid_key_file, settings.helseid_key_id),
-            scopes=settings.helseid_scopes,
+            scopes=scopes,
             refresh_skew_s=settings.helseid_refresh_skew_s,
             http=http,
         )
@@ -291,6 +294,15 @@ class HelseIdAuth(httpx.Auth):
     def _sign(self, request: httpx.Request, token: str, nonce: str | None) -> None:
         request.headers["Authorization"] = f"DPoP {token}"
         request.headers["DPoP"] = self.client.proof(request.method, request.url, token, nonce)
+
+
+def is_configured(settings: Settings) -> bool:
+    """Whether the settings name a HelseID client: its id, its key, and the issuer or its token endpoint."""
+    return bool(
+        settings.helseid_client_id
+        and settings.helseid_key_file
+        and (settings.helseid_token_endpoint or settings.helseid_issuer)
+    )
 
 
 def discover_token_endpoint(issuer: str, http: httpx.Client) -> str:

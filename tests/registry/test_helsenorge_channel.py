@@ -5,17 +5,24 @@ Helsenorge refuses is recorded as not sent, not retried; the citizen's answer is
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import update
 from starlette.testclient import TestClient
 
 from fhir_server.norway.identifiers import FNR_SYSTEM
 from fhir_server.server import FhirServer
+from fhir_server.storage.schema import subscription_state
 from fhir_server.subscriptions.delivery import deliver
 from tests.registry.test_appointment_workflow import World, oslo
-from tests.standins.helsenorge import Helsenorge, problems
+from tests.standins.helseid import HelseIdStandIn, RegisteredClient
+from tests.standins.helsenorge import SCOPE, Helsenorge, problems
 from workers.registry.activation import activate_due
 from workers.registry.channels.helsenorge import GUID_SYSTEM, HelsenorgeChannel
 from workers.registry.dispatch import dispatch_task, sync_task
@@ -156,3 +163,114 @@ def test_the_standin_names_what_is_wrong():
         assert httpx.put(standin.url + "/nope", json={}).status_code == 404
     finally:
         standin.stop()
+
+
+# -- HelseID: Helsenorge requires a DPoP-bound token for its own audience ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def helseid() -> Iterator[HelseIdStandIn]:
+    stand_in = HelseIdStandIn()
+    yield stand_in
+    stand_in.close()
+
+
+@pytest.fixture
+def secured(
+    dispatching: Any, server: FhirServer, helseid: HelseIdStandIn, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[World, Helsenorge, RegisteredClient]]:
+    """Helsenorge requiring HelseID tokens, and Ryggrad configured as a HelseID client allowed its scope."""
+    world, _, _ = dispatching
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = tmp_path / "ryggrad.pem"
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    public = jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    registered = helseid.register(RegisteredClient(f"ryggrad-{request.node.name}", public, {SCOPE}))
+    standin = Helsenorge(issuer=helseid.issuer, jwks_url=helseid.jwks_uri)
+    configured = {
+        "registry_helsenorge_task_url": standin.url,
+        "registry_dispatch_channels": ["helsenorge"],
+        "helseid_issuer": helseid.issuer,
+        "helseid_client_id": registered.client_id,
+        "helseid_key_file": key_file,
+        "helseid_scopes": ["nhn:ryggrad/system/Patient.rs"],  # Ryggrad's own API: not what Helsenorge takes
+        "registry_helsenorge_scopes": [SCOPE],
+    }
+    saved = {name: getattr(server.settings, name) for name in configured}
+    for name, value in configured.items():
+        setattr(server.settings, name, value)
+    try:
+        yield world, standin, registered
+    finally:
+        for name, value in saved.items():
+            setattr(server.settings, name, value)
+        standin.stop()
+
+
+def _backoff_over(server: FhirServer, subscription_id: str) -> None:
+    with server.db.writing() as conn:
+        conn.execute(
+            update(subscription_state).where(subscription_state.c.id == subscription_id).values(next_attempt_at=None)
+        )
+
+
+def _error(client: TestClient, subscription_id: str) -> str:
+    status = client.get(f"/fhir/Subscription/{subscription_id}/$status").json()
+    error = next(p for p in status["entry"][0]["resource"]["parameter"] if p["name"] == "error")
+    return str(error["valueCodeableConcept"]["text"])
+
+
+def test_forms_go_to_helsenorge_with_a_dpop_bound_helseid_token(secured, server: FhirServer, client, helseid):
+    world, standin, registered = secured
+    task = _sent(world, server)
+    (post,) = _posts(standin, task)
+    assert post.status == 201 and post.client_id == registered.client_id
+    world.push("2026-12-20T10:00", status="cancelled")  # N12: the update goes with a token too
+    assert deliver(server, SYNC) == "done"
+    assert standin.find(_guid(task))["status"] == "cancelled"
+    mine = [r for r in standin.requests if r.method in ("GET", "PUT")]
+    assert {r.method for r in mine} == {"GET", "PUT"}
+    assert all(r.status == 200 and r.client_id == registered.client_id for r in mine)
+    assert len(helseid.issued(registered.client_id)) == 1  # one token for every request: cached in the process
+    # without a token, Helsenorge refuses
+    refused = httpx.get(standin.url, params={"identifier": _guid(task)})
+    assert refused.status_code == 401 and refused.json()["issue"][0]["code"] == "login"
+    assert "DPoP" in refused.headers["www-authenticate"]
+
+
+def test_a_client_helseid_refuses_is_retried_with_the_reason(secured, server: FhirServer, client, helseid):
+    world, standin, registered = secured
+    registered.allowed_scopes.clear()  # HelseID will not give this client Helsenorge's scope
+    world.push("2026-12-20T10:00")
+    (task,) = world.tasks(world.episodes()[0])
+    assert task["id"] in activate_due(server, oslo("2026-12-04T09:00"))
+    assert deliver(server, "registry-dispatch") == "waiting"  # retried after a backoff, not recorded as not sent
+    reason = _error(client, "registry-dispatch")
+    assert "helsenorge" in reason and "HelseID" in reason and "invalid_scope" in reason
+    assert _records(client, task["id"]) == [] and standin.requests == []
+    registered.allowed_scopes.add(SCOPE)  # put right at HelseID: the next try goes through
+    _backoff_over(server, "registry-dispatch")
+    assert deliver(server, "registry-dispatch") == "done"
+    (post,) = _posts(standin, task)
+    assert post.status == 201 and post.client_id == registered.client_id
+    assert [r["status"] for r in _records(client, task["id"])] == ["completed"]
+
+
+def test_a_token_helsenorge_refuses_is_retried_with_the_reason(secured, server: FhirServer, client, helseid):
+    """A token for another API (Ryggrad's own audience): Helsenorge answers 401, and the form is tried again."""
+    world, standin, registered = secured
+    registered.allowed_scopes.add("nhn:ryggrad/system/Patient.rs")
+    server.settings.registry_helsenorge_scopes = []  # falls back to RYGGRAD_HELSEID_SCOPES
+    world.push("2026-12-20T10:00")
+    (task,) = world.tasks(world.episodes()[0])
+    assert task["id"] in activate_due(server, oslo("2026-12-04T09:00"))
+    assert deliver(server, "registry-dispatch") == "waiting"
+    reason = _error(client, "registry-dispatch")
+    assert "did not accept" in reason and "HTTP 401" in reason and "audience" in reason
+    assert [r.status for r in standin.requests] == [401] and _records(client, task["id"]) == []
+    server.settings.registry_helsenorge_scopes = [SCOPE]
+    _backoff_over(server, "registry-dispatch")
+    assert deliver(server, "registry-dispatch") == "done"
+    assert [p.status for p in _posts(standin, task)] == [401, 201]

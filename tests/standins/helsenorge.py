@@ -1,7 +1,12 @@
 """A Helsenorge-like task endpoint on 127.0.0.1: ``POST …/oppgave/v1/Task`` takes a skjemaoppgave and checks its
 shape (400 with an OperationOutcome naming what is wrong), a repeat of the same GUID identifier answers 200 and is
 not kept twice; ``PUT …/oppgave/v1/Task/{id}`` updates or cancels; ``GET …/oppgave/v1/Task?identifier=system|value``
-reads it back. ``complete`` marks a task completed, as when the citizen answers."""
+reads it back. ``open`` marks a task in progress (the citizen opened it), ``complete`` completed (answered).
+
+Given HelseID's issuer and JWKS, it requires what the real API does: every request with a DPoP-bound access token
+for its audience (``Authorization: DPoP …``, ``cnf.jkt``) and a fresh proof by that key for this method, URL and
+token (``htm``, ``htu``, ``ath``), verified by the server's own code; anything else is refused with 401 and an
+OperationOutcome. Each request records the client id that made it."""
 
 from __future__ import annotations
 
@@ -15,9 +20,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
+from fhir_server.auth.dpop import verify_proof
+from fhir_server.auth.replay import MemoryReplayCache
+from fhir_server.auth.tokens import InvalidToken, TokenVerifier
+from fhir_server.settings import Settings
 from tests.standins.loopback import LoopbackServer
 
 PATH = "/oppgave/v1/Task"
+AUDIENCE = "nhn:helsenorge"
+SCOPE = "nhn:helsenorge/oppgave"
+LEEWAY_S = 30
 BLANKETT = "http://helsenorge.no/fhir/blankett-nummer"
 TASK_INPUT = "http://helsenorge.no/fhir/task-input"
 PERSON_SYSTEMS = ("urn:oid:2.16.578.1.12.4.1.4.1", "urn:oid:2.16.578.1.12.4.1.4.2")  # FNR, DNR
@@ -80,15 +92,23 @@ class Request:
     path: str
     body: Any
     status: int
+    client_id: str | None = None  # the HelseID client that called (when tokens are required)
 
 
 class Helsenorge:
     """The stand-in: ``tasks`` by their Helsenorge id, ``requests`` as they came (with the answer's status)."""
 
-    def __init__(self) -> None:
+    def __init__(self, issuer: str | None = None, jwks_url: str | None = None, audience: str = AUDIENCE) -> None:
         self.tasks: dict[str, dict[str, Any]] = {}
         self.requests: list[Request] = []
         self._lock = threading.Lock()
+        self._tokens: TokenVerifier | None = None
+        self._replay = MemoryReplayCache()
+        if issuer or jwks_url:
+            settings = Settings(
+                auth="jwt", auth_issuer=issuer, auth_jwks_url=jwks_url, auth_audience=audience, auth_leeway_s=LEEWAY_S
+            )
+            self._tokens = TokenVerifier(settings)
         self._http = LoopbackServer(self._handler())
         self.port = self._http.port
 
@@ -109,12 +129,41 @@ class Helsenorge:
                     return task
         return None
 
+    def open(self, identifier: str) -> None:
+        """The citizen opened the form."""
+        self._mark(identifier, "in-progress")
+
     def complete(self, identifier: str) -> None:
         """The citizen answered."""
+        self._mark(identifier, "completed")
+
+    def _mark(self, identifier: str, status: str) -> None:
         task = self.find(identifier)
         assert task is not None, f"no task {identifier}"
         with self._lock:
-            task["status"] = "completed"
+            task["status"] = status
+
+    def authorise(self, method: str, target: str, authorization: str, proofs: list[str]) -> tuple[str | None, str]:
+        """(the calling client's id, why the request is refused — empty: it is not)."""
+        if self._tokens is None:
+            return None, ""
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "dpop" or not token:
+            return None, "a DPoP-bound HelseID access token is required (Authorization: DPoP …)"
+        if len(proofs) != 1:
+            return None, "exactly one DPoP proof is required"
+        try:
+            claims = self._tokens.verify(token)
+            jkt = (claims.get("cnf") or {}).get("jkt")
+            if not isinstance(jkt, str):
+                raise InvalidToken("the access token is not DPoP-bound (no cnf.jkt)")
+            url = f"http://127.0.0.1:{self.port}{urlsplit(target).path}"
+            verify_proof(
+                proofs[0], method=method, url=url, access_token=token, jkt=jkt, replay=self._replay, leeway_s=LEEWAY_S
+            )
+        except InvalidToken as exc:
+            return None, str(exc)
+        return str(claims.get("client_id")), ""
 
     def handle(self, method: str, target: str, body: Any) -> tuple[int, Any]:
         split = urlsplit(target)
@@ -163,13 +212,23 @@ class Helsenorge:
                 try:
                     body = orjson.loads(raw) if raw else None
                 except orjson.JSONDecodeError:
+                    body, client_id = None, None
                     status, answer = 400, outcome(["the body is not JSON"], "structure")
                 else:
-                    status, answer = standin.handle(self.command, self.path, body)
+                    authorization = self.headers.get("Authorization") or ""
+                    client_id, refused = standin.authorise(
+                        self.command, self.path, authorization, self.headers.get_all("DPoP") or []
+                    )
+                    if refused:
+                        status, answer = 401, outcome([refused], "login")
+                    else:
+                        status, answer = standin.handle(self.command, self.path, body)
                 with standin._lock:
-                    standin.requests.append(Request(self.command, self.path, body, status))
+                    standin.requests.append(Request(self.command, self.path, body, status, client_id))
                 data = orjson.dumps(answer)
                 self.send_response(status)
+                if status == 401:
+                    self.send_header("WWW-Authenticate", 'DPoP error="invalid_token"')
                 self.send_header("Content-Type", "application/fhir+json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

@@ -43,7 +43,7 @@ ON_SITE = "on-site"  # the channel of a form handed over at the clinic (Task/$is
 def channels(server: Any) -> list[Channel]:
     settings = server.settings
     known: dict[str, Channel] = {
-        "helsenorge": HelsenorgeChannel(settings.registry_helsenorge_task_url, settings.subscription_timeout_s),
+        "helsenorge": HelsenorgeChannel.from_settings(settings),
         "email": EmailChannel(settings),
     }
     return [known[name] for name in settings.registry_dispatch_channels if name in known]

@@ -2,15 +2,25 @@
 (``…/oppgave/v1/Task``), with the citizen named by national identity number, the form by its blankett number,
 the GUID business identifier (by which the receiver recognises a repeat) and the service-area label. A form the
 registry later moves or cancels is updated there (``update``: the task found by its identifier, then PUT), and
-``status`` reads back where the citizen is with it. Its authentication (HelseID) comes with the integrations."""
+``status`` reads back where the citizen is with it. A reminder (P1) is an update too: the same task, PUT with
+priority ``asap`` (Helsenorge reminds the citizen of it); a second POST would be taken as a repeat and ignored.
+
+With a HelseID client configured (``RYGGRAD_HELSEID_*``), every request carries a DPoP-bound access token for
+Helsenorge's scopes (``RYGGRAD_REGISTRY_HELSENORGE_SCOPES``) and a fresh proof; one client per configuration and
+process, so its token is reused across sendings. HelseID refusing or being away is a ``Transient`` failure, as is
+Helsenorge refusing the token (401/403): the form is not at fault, and the delivery machinery tries again."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from fhir_server.integrations.helseid import HelseIdAuth, HelseIdClient, HelseIdError, is_configured
 from fhir_server.norway.identifiers import DNR_SYSTEM, FNR_SYSTEM
+from fhir_server.settings import Settings
 from workers.registry.channels import Dispatch, Permanent, Transient
 
 BLANKETT = "http://helsenorge.no/fhir/blankett-nummer"
@@ -25,6 +35,13 @@ REMOTE_STATUS = {
     "entered-in-error": "cancelled",
     "failed": "cancelled",
 }
+#: Helsenorge's task statuses a reminder can still reach the citizen in
+OPEN = ("ready", "in-progress")
+#: the registry Task's ``businessStatus`` text once Helsenorge says the citizen answered (the readback)
+ANSWERED = "answered at Helsenorge, response awaited"
+MAX_CLIENTS = 8  # HelseID clients kept per process (one per configuration; more only when settings change)
+_clients: dict[tuple[Any, ...], HelseIdAuth] = {}
+_clients_lock = threading.Lock()
 
 
 def remote_status(task: dict[str, Any]) -> str | None:
@@ -87,13 +104,54 @@ def skjemaoppgave(dispatch: Dispatch, status: str = "ready") -> dict[str, Any]:
     }
 
 
+def answered_there(task: dict[str, Any]) -> bool:
+    """Whether Helsenorge says the citizen answered the form while the registry still awaits the response."""
+    return (task.get("businessStatus") or {}).get("text") == ANSWERED
+
+
+def helseid_auth(settings: Settings) -> HelseIdAuth | None:
+    """The HelseID authentication of requests to Helsenorge (None: no HelseID client is configured), made at first
+    use and kept for the process, so the cached token serves every sending. Raises ``HelseIdError`` (discovery),
+    ``ValueError`` or ``OSError`` (the key) when the client cannot be made."""
+    if not is_configured(settings):
+        return None
+    scopes = tuple(settings.registry_helsenorge_scopes or settings.helseid_scopes)
+    key = (
+        settings.helseid_issuer,
+        settings.helseid_token_endpoint,
+        settings.helseid_client_id,
+        str(settings.helseid_key_file),
+        settings.helseid_key_id,
+        scopes,
+        settings.helseid_refresh_skew_s,
+    )
+    with _clients_lock:
+        auth = _clients.get(key)
+        if auth is None:
+            auth = HelseIdClient.from_settings(settings, scopes=scopes).auth()
+            while len(_clients) >= MAX_CLIENTS:
+                _clients.pop(next(iter(_clients)))
+            _clients[key] = auth
+        return auth
+
+
 class HelsenorgeChannel:
     name = "helsenorge"
     medium = "ELECTRONIC"
 
-    def __init__(self, url: str | None, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, url: str | None, timeout_s: float = 10.0, auth: Callable[[], httpx.Auth | None] | None = None
+    ) -> None:
         self.url = url
         self.timeout_s = timeout_s
+        self.auth = auth  # called at each request: its authentication, or None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HelsenorgeChannel:
+        """The channel as configured, with HelseID when a client is configured."""
+        return cls(
+            settings.registry_helsenorge_task_url, settings.subscription_timeout_s, lambda: helseid_auth(settings)
+        )
 
     def applies(self, dispatch: Dispatch) -> bool:
         return bool(self.url)
@@ -101,10 +159,27 @@ class HelsenorgeChannel:
     def send(self, dispatch: Dispatch) -> None:
         self._call("POST", str(self.url), skjemaoppgave(dispatch))
 
+    def remind(self, dispatch: Dispatch) -> None:
+        """P1: the task Helsenorge holds, PUT again with priority ``asap`` and its status as it is there (a form the
+        citizen has opened stays in progress); one Helsenorge does not hold (any more) is sent anew, as a reminder.
+        One the citizen has answered or that was withdrawn is not reminded of (``Permanent``)."""
+        identifier = guid(dispatch.task)
+        held = self.find(identifier) if identifier else None
+        if held is None or not held.get("id"):
+            self._call("POST", str(self.url), {**skjemaoppgave(dispatch), "priority": "asap"})
+            return
+        status = str(held.get("status"))
+        if status not in OPEN:
+            raise Permanent(f"Helsenorge holds the form as {status}: there is nothing to remind of")
+        self._put(held["id"], {**skjemaoppgave(dispatch, status), "priority": "asap"})
+
     def find(self, identifier: str) -> dict[str, Any] | None:
         """The task Helsenorge holds under the GUID identifier ``system|value``, or None."""
         response = self._call("GET", str(self.url), params={"identifier": identifier})
-        entries = (response.json() or {}).get("entry") or []
+        try:
+            entries = (response.json() or {}).get("entry") or []
+        except ValueError:
+            raise Transient("Helsenorge answered a search with no JSON Bundle") from None
         return entries[0].get("resource") if entries else None
 
     def status(self, identifier: str) -> str | None:
@@ -121,12 +196,26 @@ class HelsenorgeChannel:
         held = self.find(identifier) if identifier else None
         if held is None or not held.get("id"):
             return False
-        self._call("PUT", f"{str(self.url).rstrip('/')}/{held['id']}", {**body, "id": held["id"]})
+        self._put(held["id"], body)
         return True
+
+    def _put(self, task_id: str, body: dict[str, Any]) -> None:
+        self._call("PUT", f"{str(self.url).rstrip('/')}/{task_id}", {**body, "id": task_id})
+
+    def _authentication(self) -> httpx.Auth | None:
+        if self.auth is None:
+            return None
+        try:
+            return self.auth()
+        except HelseIdError as exc:
+            raise Transient(f"no HelseID token for Helsenorge ({exc})") from None
+        except (ValueError, OSError) as exc:
+            raise Transient(f"the HelseID client for Helsenorge cannot be made ({exc})") from None
 
     def _call(
         self, method: str, url: str, body: dict[str, Any] | None = None, params: dict[str, str] | None = None
     ) -> httpx.Response:
+        auth = self._authentication()
         try:
             response = httpx.request(
                 method,
@@ -135,9 +224,19 @@ class HelsenorgeChannel:
                 params=params,
                 headers={"Content-Type": "application/fhir+json", "Accept": "application/fhir+json"},
                 timeout=self.timeout_s,
+                auth=auth,
             )
+        except HelseIdError as exc:
+            raise Transient(f"no HelseID token for Helsenorge ({exc})") from None
         except httpx.HTTPError as exc:
             raise Transient(f"Helsenorge could not be reached ({type(exc).__name__})") from None
+        if response.status_code in (401, 403):
+            if response.status_code == 401 and isinstance(auth, HelseIdAuth):
+                auth.client.forget_token()  # the next try fetches a new one
+            raise Transient(
+                f"Helsenorge did not accept Ryggrad's HelseID token: HTTP {response.status_code}"
+                f"{_diagnostics(response)}"
+            )
         if response.status_code in (408, 429) or response.status_code >= 500:
             raise Transient(f"Helsenorge answered HTTP {response.status_code}")
         if not 200 <= response.status_code < 300:
