@@ -16,6 +16,7 @@ from fhir_server.subscriptions.delivery import deliver
 from tests.conftest import bearer
 from tests.registry.conftest import FNR, Mailbox, consent, pre_consultation_answers
 from tests.registry.test_appointment_workflow import OTHER_UNIT, UNIT, World, as_oslo, oslo
+from tests.standins.helsenorge import Helsenorge
 from tests.subscriptions.receiver import Receiver
 from workers.registry.activation import activate_due, expire_due, remind_due
 
@@ -23,6 +24,15 @@ from workers.registry.activation import activate_due, expire_due, remind_due
 def _sent_for(helsenorge: Receiver, task: dict[str, Any]) -> list[Any]:
     """What reached the Helsenorge stand-in for this Task (other tests' forms may fall due in the shared database)."""
     return [r for r in helsenorge.snapshot() if r.json.get("identifier") == task["identifier"]]
+
+
+def _changes_at(helsenorge: Helsenorge, task: dict[str, Any]) -> list[Any]:
+    """The POSTs and PUTs of this Task that reached the Helsenorge task endpoint stand-in."""
+    return [
+        r
+        for r in helsenorge.requests
+        if r.method in ("POST", "PUT") and isinstance(r.body, dict) and r.body.get("identifier") == task["identifier"]
+    ]
 
 
 def _mail_for(box: Mailbox, world: World) -> list[Any]:
@@ -159,21 +169,28 @@ def test_a_completed_form_completes_its_task_with_start_and_submit_times(dispatc
 
 def test_unanswered_baseline_forms_are_reminded_once_then_expire(dispatching, server: FhirServer, client):
     """P1: OPR's baseline goes out at booking; unanswered 7 days before the consultation, one reminder; unanswered
-    when its period ends, it expires (due and unanswered, as response rates count it)."""
-    world, helsenorge, box = dispatching
-    world.push("2026-12-20T10:00", registry="opr")
-    (task,) = world.tasks(world.episodes()[0])
-    reminder = next(e["valueDateTime"] for e in task["extension"] if e["url"].endswith("/reminder-at"))
-    assert as_oslo(reminder) == "2026-12-13T09:00"
-    assert task["id"] in activate_due(server, oslo("2026-11-01T12:05"))
-    deliver(server, "registry-dispatch")
-    assert len(_sent_for(helsenorge, task)) == 1 and len(_mail_for(box, world)) == 1
-    assert task["id"] not in remind_due(server, oslo("2026-12-13T08:59"))
-    assert task["id"] in remind_due(server, oslo("2026-12-13T09:00"))
-    assert task["id"] not in remind_due(server, oslo("2026-12-14T09:00"))  # once
-    assert deliver(server, "registry-dispatch") == "done"
-    sent = _sent_for(helsenorge, task)
-    assert len(sent) == 2 and sent[1].json["priority"] == "asap" and sent[1].json["identifier"] == task["identifier"]
+    when its period ends, it expires (due and unanswered, as response rates count it). At Helsenorge the reminder is
+    the same task again, PUT with priority asap; by e-mail, a second message."""
+    world, _, box = dispatching
+    helsenorge = Helsenorge()  # the reminder finds the task it sent there
+    server.settings.registry_helsenorge_task_url = helsenorge.url  # the fixture puts the setting back
+    try:
+        world.push("2026-12-20T10:00", registry="opr")
+        (task,) = world.tasks(world.episodes()[0])
+        reminder = next(e["valueDateTime"] for e in task["extension"] if e["url"].endswith("/reminder-at"))
+        assert as_oslo(reminder) == "2026-12-13T09:00"
+        assert task["id"] in activate_due(server, oslo("2026-11-01T12:05"))
+        deliver(server, "registry-dispatch")
+        assert len(_changes_at(helsenorge, task)) == 1 and len(_mail_for(box, world)) == 1
+        assert task["id"] not in remind_due(server, oslo("2026-12-13T08:59"))
+        assert task["id"] in remind_due(server, oslo("2026-12-13T09:00"))
+        assert task["id"] not in remind_due(server, oslo("2026-12-14T09:00"))  # once
+        assert deliver(server, "registry-dispatch") == "done"
+        post, put = _changes_at(helsenorge, task)
+        assert (post.method, post.body["priority"]) == ("POST", "routine")
+        assert (put.method, put.body["priority"], put.status) == ("PUT", "asap", 200)
+    finally:
+        helsenorge.stop()
     assert len(_mail_for(box, world)) == 2
     subject = email.message_from_bytes(_mail_for(box, world)[1].content)["Subject"]
     assert "Påminnelse" in str(email.header.make_header(email.header.decode_header(subject)))

@@ -23,7 +23,7 @@ from fhir_server.subscriptions.delivery import deliver
 from tests.registry.test_appointment_workflow import World, oslo
 from tests.standins.helseid import HelseIdStandIn, RegisteredClient
 from tests.standins.helsenorge import SCOPE, Helsenorge, problems
-from workers.registry.activation import activate_due
+from workers.registry.activation import activate_due, remind_due
 from workers.registry.channels.helsenorge import GUID_SYSTEM, HelsenorgeChannel
 from workers.registry.dispatch import dispatch_task, sync_task
 
@@ -125,6 +125,47 @@ def test_a_moved_deadline_updates_the_task_at_helsenorge(helsenorge, server: Fhi
     assert deliver(server, SYNC) == "done"
     assert len([r for r in standin.requests if r.method == "PUT"]) == 1
     assert len(_posts(standin, task)) == 1
+
+
+def _puts(standin: Helsenorge, task: dict[str, Any]) -> list[Any]:
+    return [r for r in standin.requests if r.method == "PUT" and r.body["identifier"] == task["identifier"]]
+
+
+def test_a_reminder_is_the_same_task_put_again_with_priority_asap(helsenorge, server: FhirServer, client):
+    """P1: Helsenorge takes a second POST of the GUID as a repeat; the reminder is an update of the task it holds,
+    once, keeping where the citizen is with it (opened: still in progress)."""
+    world, standin = helsenorge
+    world.push("2026-12-20T10:00", registry="opr")
+    (task,) = world.tasks(world.episodes()[0])
+    assert task["id"] in activate_due(server, oslo("2026-11-01T12:05"))
+    assert deliver(server, "registry-dispatch") == "done"
+    standin.open(_guid(task))  # the citizen has looked at it, not answered
+    assert task["id"] in remind_due(server, oslo("2026-12-13T09:00"))
+    assert deliver(server, "registry-dispatch") == "done"
+    assert deliver(server, SYNC) in ("done", "busy")  # the raised priority is not a change to tell again
+    (put,) = _puts(standin, task)
+    assert put.status == 200 and put.body["priority"] == "asap" and put.body["status"] == "in-progress"
+    assert len(_posts(standin, task)) == 1  # no second POST
+    held = standin.find(_guid(task))
+    assert held["priority"] == "asap" and held["status"] == "in-progress" and problems(held) == []
+    assert dispatch_task(server, task["id"]) == {}  # reminded once: heard of again, nothing goes out
+    assert len(_puts(standin, task)) == 1
+    kinds = sorted(c["category"][1]["coding"][0]["code"] for c in _records(client, task["id"]))
+    assert kinds == ["form", "reminder"]
+
+
+def test_no_reminder_for_a_form_answered_at_helsenorge(helsenorge, server: FhirServer, client):
+    world, standin = helsenorge
+    world.push("2026-12-20T10:00", registry="opr")
+    (task,) = world.tasks(world.episodes()[0])
+    activate_due(server, oslo("2026-11-01T12:05"))
+    assert deliver(server, "registry-dispatch") == "done"
+    standin.complete(_guid(task))  # answered there; the registry has not heard yet
+    assert task["id"] in remind_due(server, oslo("2026-12-13T09:00"))
+    assert deliver(server, "registry-dispatch") == "done"
+    assert _puts(standin, task) == [] and len(_posts(standin, task)) == 1
+    reminder = next(c for c in _records(client, task["id"]) if c["category"][1]["coding"][0]["code"] == "reminder")
+    assert reminder["status"] == "not-done" and "completed" in reminder["statusReason"]["text"]
 
 
 def test_a_task_helsenorge_refuses_is_a_permanent_failure(helsenorge, server: FhirServer, client: TestClient):

@@ -6,7 +6,8 @@ with a record for the Task is skipped when the Task is heard of again.
 A channel that is down fails the event, so the delivery machinery retries it with backoff and the internal
 Subscription's ``$status`` shows the reason; channels that succeeded meanwhile are not repeated. Only a crash
 between a channel taking the message and its record being written can send it twice — Helsenorge recognises a
-repeat by the Task's GUID identifier.
+repeat by the Task's GUID identifier — which is also why a reminder (P1) goes there as an update of the task it
+holds (PUT, priority ``asap``), and by e-mail as a second message.
 
 A form already sent to Helsenorge that the registry then changes — its deadline moves, it is cancelled (N11, N12,
 N19, R4), it expires or is answered — is brought in step there by the sync subscriber (``sync_task``), which hears

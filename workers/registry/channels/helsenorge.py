@@ -157,7 +157,10 @@ class HelsenorgeChannel:
         return bool(self.url)
 
     def send(self, dispatch: Dispatch) -> None:
-        self._call("POST", str(self.url), skjemaoppgave(dispatch))
+        if dispatch.kind == "reminder":
+            self.remind(dispatch)
+        else:
+            self._call("POST", str(self.url), skjemaoppgave(dispatch))
 
     def remind(self, dispatch: Dispatch) -> None:
         """P1: the task Helsenorge holds, PUT again with priority ``asap`` and its status as it is there (a form the
