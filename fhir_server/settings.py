@@ -190,7 +190,8 @@ class Settings(BaseSettings):
         "there (opened, answered).",
     )
     registry_helsenorge_readback_batch: int = Field(
-        default=200, description="At most this many forms are read back from Helsenorge in one run (the next run "
+        default=200,
+        description="At most this many forms are read back from Helsenorge in one run (the next run "
         "goes on from there).",
     )
     registry_portal_url: str = Field(

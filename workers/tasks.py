@@ -66,6 +66,14 @@ def activate() -> int:
     return len(activate_due(srv, now)) + len(remind_due(srv, now)) + len(expire_due(srv, now))
 
 
+@app.task(name="ryggrad.registry.helsenorge-readback")
+def helsenorge_readback() -> int:
+    """Where citizens are with the forms sent to Helsenorge: opened ones in progress, answered ones not reminded."""
+    from workers.registry.readback import read_back
+
+    return len(read_back(server()))
+
+
 @app.task(name="ryggrad.indicators.store")
 def store_indicator_reports() -> int:
     """The registry Measures' MeasureReports per unit and for the country: the last quarter and year (N22)."""

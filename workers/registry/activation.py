@@ -12,6 +12,7 @@ from fhir_server.rest.context import Context
 from fhir_server.rest.versioning import instant
 from fhir_server.storage.store import IdTaken, VersionConflict
 from fhir_server.subscriptions.outbox import record
+from workers.registry.channels.helsenorge import answered_there
 from workers.registry.definitions import TIMEPOINT_SYSTEM
 from workers.registry.followups import FollowUps
 from workers.registry.forms import REMINDER_AT
@@ -54,7 +55,8 @@ def activate_due(server: Any, now: datetime | None = None) -> list[str]:
 
 def remind_due(server: Any, now: datetime | None = None) -> list[str]:
     """P1: forms still unanswered at their reminder time get priority ``asap`` (how Helsenorge reminds, too);
-    the dispatch subscriber sends the reminder once per channel. Their ids."""
+    the dispatch subscriber sends the reminder once per channel. Not those Helsenorge says are answered while the
+    response is awaited (the readback). Their ids."""
     now = now or server.clock()
     reminded = []
     with server.db.writing() as conn:
@@ -64,6 +66,8 @@ def remind_due(server: Any, now: datetime | None = None) -> list[str]:
             content = task.content or {}
             reminder = parse_instant(first_extension_value(content, REMINDER_AT, "valueDateTime"))
             if content.get("priority") in ("asap", "stat") or reminder is None or reminder > now:
+                continue
+            if answered_there(content):  # Helsenorge says it is answered; the response is on its way
                 continue
             update(ctx, task, {**copy.deepcopy(content), "priority": "asap"})
             reminded.append(task.id)

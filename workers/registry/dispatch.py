@@ -27,7 +27,7 @@ from fhir_server.subscriptions.channels.task import subscriber
 from fhir_server.subscriptions.outbox import record
 from workers.registry.channels import Channel, Dispatch, Permanent, Transient
 from workers.registry.channels.email import EmailChannel
-from workers.registry.channels.helsenorge import HelsenorgeChannel, remote_status, state
+from workers.registry.channels.helsenorge import OPEN, HelsenorgeChannel, remote_status, state
 from workers.registry.definitions import TIMEPOINT_SYSTEM
 from workers.registry.forms import REMINDER_AT
 from workers.registry.records import create, extension_values, find, update
@@ -101,34 +101,28 @@ def dispatch_task(server: Any, task_id: str) -> dict[str, str]:
     return outcome
 
 
-def _helsenorge(server: Any) -> HelsenorgeChannel | None:
+def helsenorge(server: Any) -> HelsenorgeChannel | None:
+    """The Helsenorge channel when it is one of the configured channels."""
     return next((c for c in channels(server) if isinstance(c, HelsenorgeChannel)), None)
 
 
 def sync_task(server: Any, task_id: str) -> str | None:
     """Bring Helsenorge's copy of a sent form in step with its Task; what it was told (its status and deadline),
     or None when nothing needed telling."""
-    channel = _helsenorge(server)
+    channel = helsenorge(server)
     with server.db.reading() as conn:
         ctx = Context(server, conn)
         current = ctx.store.current("Task", task_id)
         task = current.content if current is not None and not current.deleted else None
         if channel is None or not channel.url or task is None or not _is_registry_form(task):
             return None
-        records = [
-            c
-            for c in find(ctx, "Communication", [("based-on", f"Task/{task_id}")])
-            if _sent_as(c.content or {})[0] == channel.name and (c.content or {}).get("status") == "completed"
-        ]
+        sent, told = told_to(ctx, channel, task_id)
         status = remote_status(task)
-        if not records or status is None:
+        if not sent or status is None:
             return None  # never reached Helsenorge, or nothing Helsenorge knows of
-        latest = next((r for r in records if _sent_as(r.content or {})[1] == UPDATE), None)
-        sending = next((r for r in records if _sent_as(r.content or {})[1] == "form"), records[0])
-        told = _told((latest or sending).content or {})
         wanted = state(task, status)
-        if wanted == told:
-            return None
+        if wanted == told or (_status_of(told) == "completed" and status in OPEN):
+            return None  # told already; or answered there (the readback), not to be reopened before the response
         patient, questionnaire = _patient_and_form(ctx, task)
     try:
         updated = channel.update(Dispatch(task, patient, questionnaire, UPDATE), status)
@@ -140,25 +134,53 @@ def sync_task(server: Any, task_id: str) -> str | None:
         return None
     with server.db.writing() as conn:
         ctx = Context(server, conn)
-        stored = ctx.store.current("Communication", latest.id) if latest is not None else None
-        if stored:
-            content = {
-                **(stored.content or {}),
-                "payload": [{"contentString": wanted}],
-                "sent": instant(server.clock()),
-            }
-            update(ctx, stored, content)
-        else:
-            create(
-                ctx, "Communication", _communication(server, task_id, task, channel, None, UPDATE, wanted), owners(task)
-            )
+        remember_held(ctx, channel, task_id, task, wanted)
         wake = record(ctx)
     server.wake(wake)
     return wanted
 
 
+def remember_held(ctx: Context, channel: Channel, task_id: str, task: dict[str, Any], held: str) -> None:
+    """Record what Helsenorge now holds of a sent form (``state``: its status and deadline) on the Task's update
+    record, made at the first change; inside the caller's transaction."""
+    latest = next(
+        (
+            c
+            for c in find(ctx, "Communication", [("based-on", f"Task/{task_id}")])
+            if _sent_as(c.content or {}) == (channel.name, UPDATE) and (c.content or {}).get("status") == "completed"
+        ),
+        None,
+    )
+    if latest is not None:
+        content = {**(latest.content or {}), "payload": [{"contentString": held}], "sent": instant(ctx.server.clock())}
+        update(ctx, latest, content)
+    else:
+        communication = _communication(ctx.server, task_id, task, channel, None, UPDATE, held)
+        create(ctx, "Communication", communication, owners(task))
+
+
+def told_to(ctx: Context, channel: Channel, task_id: str) -> tuple[bool, str | None]:
+    """Whether the Task's form reached Helsenorge, and what the records say Helsenorge holds of it (``state``):
+    the update record's, else the sending's."""
+    records = [
+        c
+        for c in find(ctx, "Communication", [("based-on", f"Task/{task_id}")])
+        if _sent_as(c.content or {})[0] == channel.name and (c.content or {}).get("status") == "completed"
+    ]
+    if not records:
+        return False, None
+    latest = next((r for r in records if _sent_as(r.content or {})[1] == UPDATE), None)
+    sending = next((r for r in records if _sent_as(r.content or {})[1] == "form"), records[0])
+    return True, _told((latest or sending).content or {})
+
+
 def _told(communication: dict[str, Any]) -> str | None:
     return next((p.get("contentString") for p in communication.get("payload") or []), None)
+
+
+def _status_of(told: str | None) -> str | None:
+    """The status part of a recorded ``state``."""
+    return told.split(" ", 1)[0] if told else None
 
 
 def _patient_and_form(ctx: Context, task: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:

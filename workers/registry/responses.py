@@ -15,6 +15,7 @@ from typing import Any
 from fhir_server.rest.context import Context
 from fhir_server.rest.versioning import instant
 from fhir_server.subscriptions.channels.task import exactly_once, subscriber
+from workers.registry.channels.helsenorge import answered_there
 from workers.registry.records import first_extension_value, referenced_ids, update
 
 NAME = "ryggrad.registry.response"
@@ -53,6 +54,8 @@ def complete_tasks(ctx: Context, response_id: str) -> list[str]:
             continue
         content = copy.deepcopy(task.content or {})
         content["status"] = "completed"
+        if answered_there(content):  # the response Helsenorge announced (the readback) has arrived
+            content.pop("businessStatus")
         content["executionPeriod"] = {"start": started or submitted, "end": submitted}
         content["output"] = [
             {
