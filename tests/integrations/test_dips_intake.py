@@ -193,3 +193,18 @@ def test_the_push_is_audited_without_patient_data(ehr: TestClient, client: TestC
     assert events.get("total", len(events.get("entry", []))) >= 1
     text = json.dumps(events)
     assert "14836808275" not in text and "Kari" not in text
+
+
+def test_two_units_pushing_for_one_person_share_the_patient(server: FhirServer, ehr: TestClient, client: TestClient):
+    other_unit = "983974899"
+    first, second = new_id(), new_id()
+    assert ehr.put(f"{INTAKE}/Appointment/{first}", json=sample("dnr-booked", first)).status_code == 201
+    with TestClient(create_app(server=server), headers=bearer(server, "ehr", org=other_unit)) as other:
+        response = other.put(f"{INTAKE}/Appointment/{second}", json=sample("dnr-booked", second))
+        assert response.status_code == 201, response.text
+        assert other.get(f"/fhir/Appointment/dips-{first}").status_code == 404  # the first unit's, not theirs
+    patients = {stored(client, i)["participant"][0]["actor"]["reference"] for i in (first, second)}
+    assert len(patients) == 1
+    (patient,) = patients
+    labels = {s["code"] for s in client.get(f"/fhir/{patient}").json()["meta"]["security"]}
+    assert {OWNER, other_unit} <= labels
