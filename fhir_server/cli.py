@@ -376,6 +376,40 @@ def _orgnr_of_resh(settings: Settings, resh: str) -> str:
     return unit.orgnr
 
 
+@app.command("dips-pull")
+def dips_pull(
+    status: Annotated[bool, typer.Option("--status", help="Only show the watermark and the last errors")] = False,
+    name: Annotated[str, typer.Option(help="The pull's name (its watermark)")] = "dips",
+) -> None:
+    """Pull mode: one round of appointments from the EHR's FHIR endpoint (RYGGRAD_DIPS_PULL_*), or its state."""
+    from fhir_server.integrations.dips.pull import configured, pull_configured, read_state
+
+    server = _server()
+    try:
+        if not status:
+            if not configured(server):
+                console.print("[red]pull mode needs RYGGRAD_DIPS_PULL_URL and RYGGRAD_DIPS_PULL_OWNER[/red]")
+                raise typer.Exit(2)
+            result = pull_configured(server, name=name)
+            console.print(
+                ", ".join(f"{n} {outcome}" for outcome, n in result.counts.items()) + f" ({result.pages} pages)"
+            )
+            for failure in result.failures:
+                console.print(f"[yellow]skipped[/yellow] {failure}")
+        state = read_state(server, name)
+    finally:
+        server.close()
+    if state is None:
+        console.print(f"no pull named {name!r} has run")
+        return
+    console.print(f"watermark {state.watermark or '(none: from the start)'}; last run {state.last_run_at or 'never'}")
+    console.print(f"skipped as unmappable: {state.failed}" + (f" (last: {state.last_failure})" if state.failed else ""))
+    if state.last_error:
+        console.print(f"[red]the last run stopped early:[/red] {state.last_error}")
+        if not status:
+            raise typer.Exit(1)
+
+
 @app.command()
 def token(
     role: Annotated[str, typer.Option(help="ehr, clerk, clinician, local-lead, registry-admin, researcher, patient")],

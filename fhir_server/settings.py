@@ -103,6 +103,24 @@ class Settings(BaseSettings):
         default=60.0, description="Fetch a new access token this long before the cached one expires."
     )
 
+    # Pulling appointments from an EHR that cannot push (fhir_server/integrations/dips/pull.py)
+    dips_pull_url: str | None = Field(
+        default=None,
+        description="The FHIR base of the EHR's endpoint to poll for DIPS Appointments (…/Appointment?_lastUpdated=…); "
+        "unset: pull mode is off.",
+    )
+    dips_pull_owner: str | None = Field(
+        default=None, description="The unit (its orgnr) the pulled appointments are written for; required with the URL."
+    )
+    dips_pull_scopes: list[str] = Field(
+        default_factory=list,
+        description="The HelseID scopes of the EHR's API (a JSON list, its own audience); the token comes from the "
+        "HelseID client (RYGGRAD_HELSEID_*). Unset: the endpoint is called without a token.",
+    )
+    dips_pull_interval_s: float = Field(default=300.0, description="How often the scheduler pulls (seconds).")
+    dips_pull_page_size: int = Field(default=100, description="Appointments asked for per page (_count).")
+    dips_pull_timeout_s: float = Field(default=30.0, description="HTTP timeout of one request to the EHR.")
+
     # Hardening
     cors_origins: list[str] = Field(
         default_factory=list,

@@ -52,6 +52,13 @@ def broker_options(settings: Settings) -> dict[str, Any]:
     return {}
 
 
+def _dips_pull(settings: Settings) -> dict[str, Any]:
+    """Pull mode's run on its interval, when an EHR endpoint is configured (``RYGGRAD_DIPS_PULL_URL``)."""
+    if not settings.dips_pull_url:
+        return {}
+    return {"dips-pull": {"task": "ryggrad.dips.pull", "schedule": settings.dips_pull_interval_s}}
+
+
 def make_app(settings: Settings) -> Celery:
     app = Celery("ryggrad", set_as_current=False)
     app.conf.update(
@@ -76,7 +83,8 @@ def make_app(settings: Settings) -> Celery:
                 "task": "ryggrad.registry.helsenorge-readback",
                 "schedule": settings.registry_helsenorge_readback_interval_s,
             },
-        },
+        }
+        | _dips_pull(settings),
         beat_schedule_filename=str(Path(settings.data_dir).resolve() / "celerybeat-schedule"),
         imports=[*SUBSCRIBERS, *settings.subscriber_modules],
     )

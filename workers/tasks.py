@@ -74,6 +74,19 @@ def helsenorge_readback() -> int:
     return len(read_back(server()))
 
 
+@app.task(name="ryggrad.dips.pull")
+def dips_pull() -> int:
+    """Pull mode: the appointments changed at the EHR since the last run (``RYGGRAD_DIPS_PULL_*``); how many were
+    received. A run that stops early leaves its reason in ``pull_state`` and the next run goes on."""
+    from fhir_server.integrations.dips.pull import configured, pull_configured
+
+    srv = server()
+    if not configured(srv):
+        return 0
+    result = pull_configured(srv)
+    return sum(n for outcome, n in result.counts.items() if outcome != "failed")
+
+
 @app.task(name="ryggrad.indicators.store")
 def store_indicator_reports() -> int:
     """The registry Measures' MeasureReports per unit and for the country: the last quarter and year (N22)."""

@@ -273,6 +273,20 @@ view_state = Table(
     Column("refreshed_at", DateTime(), nullable=True),  # naive UTC
 )
 
+# Pulls from an EHR's FHIR endpoint (fhir_server/integrations/dips/pull.py): one row per pull — the lastUpdated of
+# the last appointment applied (UTC, fixed width: text order is time order), and what the last runs ran into.
+pull_state = Table(
+    "pull_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("watermark", String(40), nullable=True),  # e.g. 2026-11-02T07:15:00.000000Z; none: from the start
+    Column("last_run_at", DateTime(), nullable=True),  # naive UTC
+    Column("last_error", String(1000), nullable=True),  # why the last run stopped early (transport, HelseID)
+    Column("failed", BigInteger, nullable=False, server_default="0"),  # appointments skipped as unmappable, in all
+    Column("last_failure", String(1000), nullable=True),  # the last one skipped: its DIPS id and why, no patient data
+    Column("last_failure_at", DateTime(), nullable=True),
+)
+
 INDEX_TABLES = {
     "tokens": search_token,
     "strings": search_string,
