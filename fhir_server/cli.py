@@ -106,8 +106,17 @@ def reindex(
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data")] = 2026,
     patients: Annotated[int, typer.Option(help="How many synthetic patients")] = 40,
+    with_standins: Annotated[
+        bool,
+        typer.Option(
+            "--with-standins",
+            help="Then serve, wired to local stand-ins of HelseID, Helsenorge and DIPS (source checkout only)",
+        ),
+    ] = False,
+    port: Annotated[int, typer.Option(help="With --with-standins: the API's port")] = 8080,
 ) -> None:
-    """Load synthetic registry demo data (idempotent: running it again creates nothing new)."""
+    """Load synthetic registry demo data (idempotent: running it again creates nothing new); with
+    ``--with-standins``, then serve with HelseID, Helsenorge and DIPS stand-ins around the server (Ctrl-C stops)."""
     from fhir_server.demo import build_demo_bundle
     from fhir_server.rest.messages import FhirRequest
 
@@ -116,8 +125,20 @@ def demo(
         FhirRequest("POST", "", body=build_demo_bundle(seed, today=date.today(), patients=patients))
     )
     statuses = [e["response"]["status"].split()[0] for e in (response.resource or {}).get("entry", [])]
-    server.close()
     console.print(f"demo data: {statuses.count('201')} created, {statuses.count('200')} already present")
+    if not with_standins:
+        server.close()
+        return
+    from fhir_server.demo import with_standins as surroundings
+
+    try:
+        code = surroundings.run(server, port, console.print, seed)
+    except surroundings.NoStandIns as missing:
+        console.print(f"[red]{missing}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        server.close()
+    raise typer.Exit(code)
 
 
 def _stop_with_parent() -> None:
