@@ -335,3 +335,33 @@ def _error_from(response: httpx.Response) -> HelseIdError:
     code = str(body.get("error") or "http_error")
     description = body.get("error_description")
     return HelseIdError(code, str(description)[:300] if description else None, response.status_code)
+
+
+MAX_SHARED = 8  # clients kept per process (one per configuration and scope set; more only when settings change)
+_shared: dict[tuple[Any, ...], HelseIdAuth] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_auth(settings: Settings, scopes: Sequence[str]) -> HelseIdAuth | None:
+    """The process's HelseID authentication for ``scopes`` (one API's audience), made at first use and kept, so its
+    cached token serves every call until it is due for refresh; None when no HelseID client is configured. Raises
+    ``HelseIdError`` (discovery), ``ValueError`` or ``OSError`` (the key) when the client cannot be made."""
+    if not is_configured(settings):
+        return None
+    key = (
+        settings.helseid_issuer,
+        settings.helseid_token_endpoint,
+        settings.helseid_client_id,
+        str(settings.helseid_key_file),
+        settings.helseid_key_id,
+        tuple(scopes),
+        settings.helseid_refresh_skew_s,
+    )
+    with _shared_lock:
+        auth = _shared.get(key)
+        if auth is None:
+            auth = HelseIdClient.from_settings(settings, scopes=list(scopes)).auth()
+            while len(_shared) >= MAX_SHARED:
+                _shared.pop(next(iter(_shared)))
+            _shared[key] = auth
+        return auth

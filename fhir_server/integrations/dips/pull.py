@@ -31,7 +31,7 @@ from fhir_server.auth.scopes import parse_scopes
 from fhir_server.errors import FhirError, Issue, operation_outcome
 from fhir_server.integrations.dips.intake import Received, mapping_error, receive
 from fhir_server.integrations.dips.mapping import MappingError, map_appointment
-from fhir_server.integrations.helseid import HelseIdClient, HelseIdError
+from fhir_server.integrations.helseid import HelseIdAuth, HelseIdError, shared_auth
 from fhir_server.storage.schema import pull_state
 
 if TYPE_CHECKING:
@@ -350,12 +350,12 @@ def pull_configured(server: FhirServer, *, name: str = DEFAULT_NAME, http: httpx
         raise ValueError("pull mode needs RYGGRAD_DIPS_PULL_URL and RYGGRAD_DIPS_PULL_OWNER")
     assert settings.dips_pull_url is not None and settings.dips_pull_owner is not None
     client = http or httpx.Client(timeout=settings.dips_pull_timeout_s)
-    helseid: HelseIdClient | None = None
+    auth: HelseIdAuth | None = None
     try:
         if settings.dips_pull_scopes:
-            try:
-                helseid = HelseIdClient.from_settings(settings, client, scopes=settings.dips_pull_scopes)
-            except HelseIdError as exc:
+            try:  # the process's client for the EHR API's scopes: its token lasts across runs until due for refresh
+                auth = shared_auth(settings, settings.dips_pull_scopes)
+            except (HelseIdError, ValueError, OSError) as exc:
                 state = _ensure_state(server, name)
                 run = PullRun(name, state.watermark, state.watermark, error=f"no access token: {exc}")
                 _finish(server, name, run.error)
@@ -364,10 +364,10 @@ def pull_configured(server: FhirServer, *, name: str = DEFAULT_NAME, http: httpx
             server,
             url=settings.dips_pull_url,
             owner=settings.dips_pull_owner,
-            auth=helseid.auth() if helseid else None,
+            auth=auth,
             name=name,
             page_size=settings.dips_pull_page_size,
-            client_id=helseid.client_id if helseid else None,
+            client_id=settings.helseid_client_id if auth else None,
             http=client,
         )
     finally:

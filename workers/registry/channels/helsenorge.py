@@ -12,13 +12,12 @@ Helsenorge refusing the token (401/403): the form is not at fault, and the deliv
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from fhir_server.integrations.helseid import HelseIdAuth, HelseIdClient, HelseIdError, is_configured
+from fhir_server.integrations.helseid import HelseIdAuth, HelseIdError, shared_auth
 from fhir_server.norway.identifiers import DNR_SYSTEM, FNR_SYSTEM
 from fhir_server.settings import Settings
 from workers.registry.channels import Dispatch, Permanent, Transient
@@ -39,9 +38,6 @@ REMOTE_STATUS = {
 OPEN = ("ready", "in-progress")
 #: the registry Task's ``businessStatus`` text once Helsenorge says the citizen answered (the readback)
 ANSWERED = "answered at Helsenorge, response awaited"
-MAX_CLIENTS = 8  # HelseID clients kept per process (one per configuration; more only when settings change)
-_clients: dict[tuple[Any, ...], HelseIdAuth] = {}
-_clients_lock = threading.Lock()
 
 
 def remote_status(task: dict[str, Any]) -> str | None:
@@ -110,29 +106,9 @@ def answered_there(task: dict[str, Any]) -> bool:
 
 
 def helseid_auth(settings: Settings) -> HelseIdAuth | None:
-    """The HelseID authentication of requests to Helsenorge (None: no HelseID client is configured), made at first
-    use and kept for the process, so the cached token serves every sending. Raises ``HelseIdError`` (discovery),
-    ``ValueError`` or ``OSError`` (the key) when the client cannot be made."""
-    if not is_configured(settings):
-        return None
-    scopes = tuple(settings.registry_helsenorge_scopes or settings.helseid_scopes)
-    key = (
-        settings.helseid_issuer,
-        settings.helseid_token_endpoint,
-        settings.helseid_client_id,
-        str(settings.helseid_key_file),
-        settings.helseid_key_id,
-        scopes,
-        settings.helseid_refresh_skew_s,
-    )
-    with _clients_lock:
-        auth = _clients.get(key)
-        if auth is None:
-            auth = HelseIdClient.from_settings(settings, scopes=scopes).auth()
-            while len(_clients) >= MAX_CLIENTS:
-                _clients.pop(next(iter(_clients)))
-            _clients[key] = auth
-        return auth
+    """The HelseID authentication of requests to Helsenorge, for its own scopes (None: no HelseID client is
+    configured); kept for the process, so the cached token serves every sending (``shared_auth``)."""
+    return shared_auth(settings, settings.registry_helsenorge_scopes or settings.helseid_scopes)
 
 
 class HelsenorgeChannel:
