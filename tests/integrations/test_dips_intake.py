@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +209,30 @@ def test_two_units_pushing_for_one_person_share_the_patient(server: FhirServer, 
     (patient,) = patients
     labels = {s["code"] for s in client.get(f"/fhir/{patient}").json()["meta"]["security"]}
     assert {OWNER, other_unit} <= labels
+
+
+@pytest.mark.parametrize("name", ["booked", "rescheduled", "cancelled", "dnr-booked"])
+def test_what_dips_sent_comes_back_from_the_registry(ehr: TestClient, client: TestClient, name: str):
+    """The round trip: each sample pushed, then read back from the registry's FHIR API — status, times (the Slot's
+    where the Appointment has none), cancellation reason, the registry flag, and every participant resolving to a
+    resource that carries the national identifier DIPS named."""
+    dips_id = new_id()
+    dips = sample(name, dips_id)
+    assert ehr.put(f"{INTAKE}/Appointment/{dips_id}", json=dips).status_code == 201
+    held = stored(client, dips_id)
+    slot = next(c for c in dips["contained"] if c["resourceType"] == "Slot")
+    assert held["status"] == dips["status"]
+    assert datetime.fromisoformat(held["start"]) == datetime.fromisoformat(dips.get("start", slot["start"]))
+    assert datetime.fromisoformat(held["end"]) == datetime.fromisoformat(dips.get("end", slot["end"]))
+    assert held.get("cancelationReason") == dips.get("cancelationReason")
+    flagged = dips["appointmentType"]["coding"][0]["code"] == "nnrr-first"
+    potential = [e["valueCoding"]["code"] for e in held.get("extension", []) if e["url"].endswith("registry-potential")]
+    assert potential == (["nnrr"] if flagged else [])
+    assert len(held["participant"]) == len(dips["participant"])
+    for sent, kept in zip(dips["participant"], held["participant"], strict=True):
+        actor = client.get(f"/fhir/{kept['actor']['reference']}").json()
+        identifier = sent["actor"]["identifier"]
+        value = "".join(identifier["value"].split())
+        assert any(i["value"] == value and i["system"].endswith(identifier["system"][-6:]) for i in actor["identifier"])
+        assert kept["status"] == sent["status"]
+    assert "Kari" not in json.dumps(held) and "description" not in held  # names and free text stay in DIPS
