@@ -440,6 +440,9 @@ def token(
     ] = None,
     patient: Annotated[str | None, typer.Option(help="The person's FNR/DNR (pid)")] = None,
     hpr: Annotated[str | None, typer.Option(help="The practitioner's HPR number")] = None,
+    study: Annotated[
+        str | None, typer.Option(help="A researcher's data release: the ResearchStudy id (default: the demo study)")
+    ] = None,
     scope: Annotated[str | None, typer.Option(help="Scopes, space-separated (default: the role's)")] = None,
     hours: Annotated[float, typer.Option(help="Lifetime")] = 8.0,
 ) -> None:
@@ -458,7 +461,7 @@ def token(
     if resh is not None:
         org = _orgnr_of_resh(settings, resh)
     issued = DevIssuer(settings).mint(
-        role, org=org, patient=patient, hpr=hpr, scope=scope, lifetime_s=int(hours * 3600)
+        role, org=org, patient=patient, hpr=hpr, study=study, scope=scope, lifetime_s=int(hours * 3600)
     )
     print(issued)
 

@@ -16,7 +16,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from fhir_server.auth.principal import HPR_NUMBER, ORGNR_CHILD, ORGNR_PARENT, PID
+from fhir_server.auth.principal import HPR_NUMBER, ORGNR_CHILD, ORGNR_PARENT, PID, STUDY
 from fhir_server.settings import Settings
 
 DEV_ISSUER = "urn:ryggrad:dev-issuer"
@@ -51,6 +51,7 @@ class DevIssuer:
         org: str | None = None,
         patient: str | None = None,
         hpr: str | None = None,
+        study: str | None = None,
         scope: str | None = None,
         client_id: str = "ryggrad-dev",
         lifetime_s: int = 8 * 3600,
@@ -77,6 +78,8 @@ class DevIssuer:
             claims[PID] = patient
         if hpr:
             claims[HPR_NUMBER] = hpr
+        if study:
+            claims[STUDY] = study
         if dpop_jkt:
             claims["cnf"] = {"jkt": dpop_jkt}
         claims.update(extra or {})

@@ -16,6 +16,8 @@ ORGNR_PARENT = "helseid://claims/client/claims/orgnr_parent"
 ORGNR_CHILD = "helseid://claims/client/claims/orgnr_child"
 PID = "helseid://claims/identity/pid"
 HPR_NUMBER = "helseid://claims/hpr/hpr_number"
+#: The data release (ResearchStudy id) a researcher's token is issued for (issue 11: research access).
+STUDY = "https://ryggrad.no/claims/study"
 
 
 class UnknownRole(Exception):
@@ -34,6 +36,7 @@ class Principal:
     #: a clinic tablet's session from a one-time code (N8): the one Task it opens, and that Task's patient
     task: str | None = None
     patient: str | None = None
+    study: str | None = None  # a researcher's data release: the ResearchStudy the token names
 
     def describe(self) -> dict[str, Any]:
         """Who, without personal identifiers (for logs): role, client, organisation, HPR."""
@@ -69,4 +72,5 @@ def principal_from_claims(claims: dict[str, Any], role_claim: str) -> Principal:
         hpr=_text(claims, HPR_NUMBER),
         permissions=permissions,
         token_id=_text(claims, "jti"),
+        study=_text(claims, STUDY),
     )
