@@ -42,6 +42,8 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 
 def _render(response: FhirResponse, pretty: bool, head: bool = False) -> Response:
     headers = dict(response.headers)
+    if response.content is not None:
+        return Response(b"" if head else response.content, response.status, headers, media_type=response.media_type)
     if response.resource is None or response.status in (204, 304):
         return Response(status_code=response.status, headers=headers)
     option = orjson.OPT_INDENT_2 if pretty else 0

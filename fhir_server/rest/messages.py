@@ -35,3 +35,6 @@ class FhirResponse:
     status: int
     resource: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: a body that is not a FHIR resource (a Bulk Data manifest, NDJSON, CSV …), sent as is with ``media_type``
+    content: bytes | None = None
+    media_type: str | None = None
