@@ -287,6 +287,30 @@ pull_state = Table(
     Column("last_failure_at", DateTime(), nullable=True),
 )
 
+# research access (fhir_server/research/): each data release's patients, and the pseudonyms handed out
+research_scope = Table(
+    "research_scope",
+    metadata,
+    Column("study", String(64), primary_key=True),  # the ResearchStudy id
+    Column("patient_id", String(64), primary_key=True),
+)
+research_scope_state = Table(
+    "research_scope_state",
+    metadata,
+    Column("study", String(64), primary_key=True),
+    Column("watermark", BigInteger, nullable=False),  # resource_history.seq the scope was worked out through
+    Column("fingerprint", String(200), nullable=False),  # the release's registry and version it was worked out for
+    Column("refreshed_at", DateTime(), nullable=False),  # naive UTC
+)
+research_pseudonym = Table(
+    "research_pseudonym",
+    metadata,
+    Column("study", String(64), primary_key=True),
+    Column("resource_type", String(64), primary_key=True),
+    Column("pseudonym", String(64), primary_key=True),
+    Column("id", String(64), nullable=False),
+)
+
 INDEX_TABLES = {
     "tokens": search_token,
     "strings": search_string,
