@@ -68,9 +68,11 @@ portal/dist/index.html: $(shell find portal/src -type f 2>/dev/null) portal/inde
 
 # (portal: `npm install --no-save` keeps the lock's versions; `npm ci` trips over rollup's per-platform optional
 # packages, which a lock written on one platform does not list)
-# the Implementation Guide (ig/, FSH) compiled offline by SUSHI into profiles/ (committed: running needs no Node)
+# the Implementation Guide (ig/, FSH) compiled offline by SUSHI into profiles/ (committed: running needs no Node),
+# then the registry forms' flat datasets generated from its Questionnaires (mappings/views/forms/, …/dictionary/)
 profiles: install-test
 	$(BIN)/python ig/build_profiles.py
+	$(BIN)/python ig/views/build_form_views.py
 
 # `make run` is for one machine: the development issuer (`ryggrad token`) on 127.0.0.1, unless set otherwise
 run: export RYGGRAD_AUTH ?= dev
