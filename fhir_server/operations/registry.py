@@ -23,6 +23,7 @@ from fhir_server.operations import (
     task_issue_code,
     unfinished_forms,
     validate,
+    viewdefinition_run,
 )
 from fhir_server.rest.messages import FhirResponse
 
@@ -42,6 +43,10 @@ class Operation:
     #: what the caller's scopes and role must allow on the resource type (c/r/u/d/s); None: create to run an
     #: operation on a type, read to run one on an instance. System-level operations check their callers themselves.
     permission: str | None = None
+    #: ``resource`` is no resource type of this server (ViewDefinition, SQL-on-FHIR's logical model): the handler gets
+    #: no path arguments (an instance's id it reads from the path) and checks its callers itself, as a system-level
+    #: operation does
+    logical: bool = False
 
     @property
     def system(self) -> bool:
@@ -152,6 +157,16 @@ OPERATIONS: tuple[Operation, ...] = (
         methods=("GET",),
         permission="r",
     ),
+    Operation(
+        "run",
+        viewdefinition_run.DEFINITION,
+        viewdefinition_run.run,
+        "ViewDefinition",
+        type_level=True,
+        instance=True,
+        methods=("GET", "POST"),
+        logical=True,
+    ),
 )
 
 #: Operations that need no access token (the caller has none yet: a tablet redeeming a one-time code).
@@ -174,7 +189,7 @@ def find(parts: tuple[str, ...]) -> tuple[Operation, tuple[str, ...]] | None:
         if operation.system or operation.resource not in (ANY_TYPE, args[0]):
             continue
         if (len(args) == 1 and operation.type_level) or (len(args) == 2 and operation.instance):
-            return operation, args
+            return operation, (() if operation.logical else args)
     return None
 
 
@@ -184,4 +199,6 @@ def on_type(resource_type: str) -> list[Operation]:
 
 
 def on_system() -> list[Operation]:
-    return [op for op in OPERATIONS if op.system]
+    """The system-level operations, and those on a logical type (listed here: the CapabilityStatement has no entry
+    for a type that is not an R4 resource type)."""
+    return [op for op in OPERATIONS if op.system or op.logical]
