@@ -466,5 +466,51 @@ def token(
     print(issued)
 
 
+def _export_principal(study: str) -> Any:
+    """Who ``ryggrad export`` acts as: the study's researcher, with a researcher token's read and search scopes."""
+    from fhir_server.auth.principal import Principal
+    from fhir_server.auth.scopes import parse_scopes
+
+    return Principal(role="researcher", study=study, client_id="ryggrad-cli", permissions=parse_scopes("user/*.rs"))
+
+
+@app.command("export")
+def export_command(
+    study: Annotated[str, typer.Option(help="The data release (ResearchStudy id) the files are for")],
+    form: Annotated[str, typer.Option("--format", help="csv or parquet (or ndjson, json)")] = "csv",
+    output: Annotated[
+        Path | None, typer.Option(help="Folder to write to (default: datasets/<study>/ in the data dir)")
+    ] = None,
+    view: Annotated[
+        list[str] | None,
+        typer.Option(help="A view to export, by name (repeatable; default: the study's views, else every form's)"),
+    ] = None,
+) -> None:
+    """Write a study's flat datasets, one file per view, with their data dictionary: run as the study's researcher
+    through the server's own search, as ``ViewDefinition/$run`` runs them, so they hold what the study may see."""
+    from fhir_server.datasets.export import ExportError, export, study_views
+    from fhir_server.errors import FhirError
+
+    server = _server()
+    principal = _export_principal(study)
+    try:
+        try:
+            views = study_views(server, principal, study, view)
+            folder = output or server.settings.data_dir / "datasets" / study
+            written = export(server, principal, views, form, folder)
+        except ExportError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+        except FhirError as exc:
+            reason = exc.issues[0].diagnostics if exc.issues else str(exc.status)
+            console.print(f"[red]refused ({exc.status}): {reason}[/red]")
+            raise typer.Exit(1) from None
+    finally:
+        server.close()
+    for item in written:
+        console.print(f"{item.view}: {item.rows} rows → {item.path}")
+    console.print(f"data dictionary → {folder / 'dictionary.md'}, {folder / 'dictionary.csv'}")
+
+
 if __name__ == "__main__":
     app()

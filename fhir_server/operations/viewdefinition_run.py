@@ -13,6 +13,7 @@ administration and researchers (``source.check_caller``); every search it makes 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fhir_server.datasets.catalogue import find_view
@@ -84,6 +85,6 @@ def run(ctx: Context, req: FhirRequest) -> FhirResponse:
         content = encode(rows, columns, form, view, header=header not in (False, "false"))
     except ViewDefinitionError as error:
         raise FhirError(400, [Issue("invalid", f"The ViewDefinition cannot be run: {error}")]) from error
-    name = view.get("name") or "view"
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", str(view.get("name") or "view"))
     headers = {"Content-Disposition": f'inline; filename="{name}.{form}"'}
     return FhirResponse(200, headers=headers, content=content, media_type=MEDIA_TYPES[form])
