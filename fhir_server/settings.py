@@ -258,6 +258,39 @@ class Settings(BaseSettings):
         default=None, description="A folder of further EQ-5D-5L value sets (JSON, as the shipped ones)."
     )
 
+    # Bulk Data $export (fhir_server/bulk): jobs run by the workers, NDJSON files under the data dir
+    bulk_retention_s: float = Field(
+        default=24 * 3600.0,
+        description="A finished export (its files and its job) is removed this long after it completed or failed; "
+        "its status URL then answers 404.",
+    )
+    bulk_file_max_resources: int = Field(
+        default=10_000, description="An export file rolls over to the next after this many resources."
+    )
+    bulk_file_max_bytes: int = Field(
+        default=64 * 1024 * 1024, description="… or once it is this large (bytes), whichever comes first."
+    )
+    bulk_page_size: int = Field(
+        default=1_000, description="Resources asked for per search page while exporting (up to max_page_size)."
+    )
+    bulk_retry_after_s: int = Field(
+        default=5, description="The Retry-After (seconds) a status request of a running export is answered with."
+    )
+    bulk_max_jobs_per_client: int = Field(
+        default=4, description="Exports one client may have queued or running at once; beyond it, 429."
+    )
+    bulk_stale_after_s: float = Field(
+        default=120.0,
+        description="A running export whose worker has not reported for this long is taken over by another (the "
+        "worker died); a queued one not started for this long is queued again.",
+    )
+    bulk_max_attempts: int = Field(
+        default=3, description="An export taken over this many times without finishing is given up (failed)."
+    )
+    bulk_sweep_interval_s: float = Field(
+        default=30.0, description="How often the scheduler resumes stalled exports and removes expired ones."
+    )
+
     # Quality indicators (fhir_server/indicators): the display rules of section 5 of the registry rules
     indicator_minimum_denominator: int = Field(
         default=30, description="A unit-period with fewer episodes in the denominator shows N<30 and no share."

@@ -79,6 +79,7 @@ def make_app(settings: Settings) -> Celery:
             "prune": {"task": "ryggrad.prune", "schedule": 3600.0},
             "activate": {"task": "ryggrad.registry.activate", "schedule": settings.registry_activation_interval_s},
             "indicators": {"task": "ryggrad.indicators.store", "schedule": settings.indicator_store_interval_s},
+            "bulk-sweep": {"task": "ryggrad.bulk.sweep", "schedule": settings.bulk_sweep_interval_s},
             "helsenorge-readback": {
                 "task": "ryggrad.registry.helsenorge-readback",
                 "schedule": settings.registry_helsenorge_readback_interval_s,

@@ -96,6 +96,23 @@ def store_indicator_reports() -> int:
     return len(store_reports(srv, srv.clock().date()))
 
 
+@app.task(name="ryggrad.bulk.export")
+def bulk_export(job_id: str) -> str:
+    """Run (or resume from its checkpoint) one Bulk Data export; what became of it."""
+    from fhir_server.bulk.runner import run_export
+
+    return run_export(server(), job_id, worker=f"{WORKER}:{bulk_export.request.id or ''}"[:200])
+
+
+@app.task(name="ryggrad.bulk.sweep")
+def bulk_sweep() -> int:
+    """Exports: stalled ones queued again (a dead worker's resumes from its checkpoint), expired ones removed."""
+    from fhir_server.bulk.sweep import remove_expired, resume_stalled
+
+    srv = server()
+    return len(resume_stalled(srv)) + len(remove_expired(srv))
+
+
 @signals.after_setup_logger.connect
 def _quiet_routine_tasks(logger: logging.Logger, **_: object) -> None:
     """Every second's sweep would fill the log: task receipts and successes only at WARNING and above."""

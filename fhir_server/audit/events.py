@@ -19,6 +19,7 @@ AUDIT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
 ROLE = "https://ryggrad.no/fhir/CodeSystem/role"
 FNR, HPR, ORGNR = "urn:oid:2.16.578.1.12.4.1.4.1", "urn:oid:2.16.578.1.12.4.1.4.4", "urn:oid:2.16.578.1.12.4.1.4.101"
 CLIENT = "https://ryggrad.no/fhir/sid/client-id"
+RESOURCE_TYPES = "http://hl7.org/fhir/resource-types"
 
 #: AuditEvent.action per restful interaction.
 _ACTIONS = {"create": "C", "read": "R", "vread": "R", "search-type": "E", "search-system": "E", "update": "U",
@@ -78,6 +79,14 @@ def _agent(principal: Principal | None) -> dict[str, Any]:
     return agent
 
 
+def study_entity(study: str) -> dict[str, Any]:
+    """The entity naming the ResearchStudy (data release) a request was made under."""
+    return {
+        "what": {"reference": f"ResearchStudy/{study}"},
+        "type": {"system": RESOURCE_TYPES, "code": "ResearchStudy"},
+    }
+
+
 def audit_event(
     *,
     principal: Principal | None,
@@ -101,6 +110,8 @@ def audit_event(
         if names:  # parameter names only: values may identify a patient
             entity["query"] = base64.b64encode("&".join(names).encode()).decode()
         entities.append(entity)
+    if principal is not None and principal.study:  # the data release the access served (a researcher's study)
+        entities.append(study_entity(principal.study))
     event: dict[str, Any] = {
         "resourceType": "AuditEvent",
         "id": str(uuid.uuid4()),

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fhir_server.operations import (
+    bulk_export,
     measure_evaluate_measure,
     organization_quality_report,
     patient_erase,
@@ -166,6 +167,25 @@ OPERATIONS: tuple[Operation, ...] = (
         instance=True,
         methods=("GET", "POST"),
         logical=True,
+    ),
+    Operation("export", bulk_export.DEFINITION, bulk_export.export_system, methods=("GET", "POST")),
+    Operation(
+        "export",
+        bulk_export.PATIENT_DEFINITION,
+        bulk_export.export_patients,
+        "Patient",
+        type_level=True,
+        methods=("GET", "POST"),
+        permission="s",
+    ),
+    Operation(
+        "export",
+        bulk_export.GROUP_DEFINITION,
+        bulk_export.export_group,
+        "Group",
+        instance=True,
+        methods=("GET", "POST"),
+        permission="r",
     ),
 )
 

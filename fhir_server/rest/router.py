@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from fhir_server.auth import patient_scope
 from fhir_server.auth.authorize import authorize
+from fhir_server.bulk import endpoints as bulk
 from fhir_server.errors import FhirError, bad_request, conflict, fhir_error, not_found
 from fhir_server.operations import registry as operations
 from fhir_server.rest.context import Context
@@ -43,6 +44,8 @@ def route(req: FhirRequest) -> tuple[Handler, tuple[str, ...], str | None]:
     elif n == 1 and parts[0] == "_history":
         table = {("GET", 1): history.history}
         args = ()
+    elif n >= 2 and parts[0] == "bulk":
+        return _bulk_route(req, parts)
     elif (n >= 1 and parts[0].startswith("$")) or (n >= 2 and parts[-1].startswith("$")):
         found = operations.find(parts)
         if found is None:
@@ -90,6 +93,23 @@ def route(req: FhirRequest) -> tuple[Handler, tuple[str, ...], str | None]:
     return handler, args, resource_type
 
 
+#: Bulk Data status and file URLs (``bulk/status/<job>``, ``bulk/files/<job>/<file>``): handler by method and kind.
+_BULK: dict[tuple[str, str, int], Handler] = {
+    ("GET", "status", 3): bulk.status,
+    ("DELETE", "status", 3): bulk.cancel,
+    ("GET", "files", 4): bulk.download,
+}
+
+
+def _bulk_route(req: FhirRequest, parts: tuple[str, ...]) -> tuple[Handler, tuple[str, ...], str | None]:
+    if not any(kind == parts[1] and n == len(parts) for _, kind, n in _BULK):
+        raise fhir_error(404, "not-found", f"No FHIR endpoint at '{req.path}'")
+    handler = _BULK.get((req.method, parts[1], len(parts)))
+    if handler is None:
+        raise _method_not_allowed(req.method, req.path)
+    return handler, parts[2:], None
+
+
 #: The restful interaction each handler is (the history handler serves three: see ``interaction``).
 _INTERACTIONS: dict[Handler, str] = {
     _nested_bundle: "batch",
@@ -106,6 +126,7 @@ _INTERACTIONS: dict[Handler, str] = {
     patch.patch: "patch",
     read.read: "read",
     read.vread: "vread",
+    **dict.fromkeys(_BULK.values(), "operation"),  # an export's status and files: its caller's alone
 }
 #: Handlers serving several interactions, told apart by how many path arguments they get.
 _BY_ARITY: dict[Handler, dict[int, str]] = {
@@ -179,4 +200,6 @@ def _unit_checks(ctx: Context, code: str, args: tuple[str, ...]) -> None:
 def is_read_only(req: FhirRequest) -> bool:
     if req.method in ("GET", "HEAD"):
         return True
-    return req.method == "POST" and req.path.strip("/").endswith("/_search")
+    path = req.path.strip("/")
+    # a Bulk Data kick-off writes no resource: its job is stored in a transaction of its own
+    return req.method == "POST" and (path.endswith("/_search") or path.rsplit("/", 1)[-1] == "$export")

@@ -311,6 +311,32 @@ research_pseudonym = Table(
     Column("id", String(64), nullable=False),
 )
 
+# Bulk Data exports (fhir_server/bulk): one row per $export job — what was asked, by whom (the principal's fields,
+# to run the searches as them), where the worker stands (its lease, checkpoint and progress) and how it ended.
+bulk_export = Table(
+    "bulk_export",
+    metadata,
+    Column("id", String(36), primary_key=True),  # random: it is the status URL's secret part
+    Column("status", String(16), nullable=False, index=True),  # queued | running | completed | failed | cancelled
+    Column("level", String(16), nullable=False),  # system | patient | group
+    Column("group_id", String(64), nullable=True),
+    Column("request_url", String(4000), nullable=False),  # the kick-off request, for the manifest
+    Column("parameters", Json, nullable=False),  # types, _since, _typeFilter, output format
+    Column("principal", Json, nullable=True),  # None: the server itself
+    Column("client_id", String(200), nullable=True, index=True),
+    Column("transaction_time", DateTime(), nullable=False),  # naive UTC
+    Column("created_at", DateTime(), nullable=False),
+    Column("started_at", DateTime(), nullable=True),
+    Column("finished_at", DateTime(), nullable=True),
+    Column("heartbeat_at", DateTime(), nullable=True),  # the worker's last report (queued: last sent to one)
+    Column("worker", String(200), nullable=True),  # who holds the job while it runs
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("checkpoint", Json, nullable=True),  # where the export stands: the search cursor and the files so far
+    Column("progress", String(200), nullable=True),  # X-Progress
+    Column("error_status", Integer, nullable=True),
+    Column("error", String(1000), nullable=True),
+)
+
 INDEX_TABLES = {
     "tokens": search_token,
     "strings": search_string,

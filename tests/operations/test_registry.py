@@ -49,6 +49,12 @@ def test_the_capability_statement_lists_them(client: TestClient):
         "request-correction",
         "request-erasure",
         "erase",
+        "export",
     ]
+    group = next(r for r in rest["resource"] if r["type"] == "Group")
+    assert {"name": "export", "definition": "https://ryggrad.no/fhir/OperationDefinition/group-export"} in group[
+        "operation"
+    ]
+    assert {"name": "export", "definition": "https://ryggrad.no/fhir/OperationDefinition/export"} in rest["operation"]
     observation = next(r for r in rest["resource"] if r["type"] == "Observation")
     assert [op["name"] for op in observation["operation"]] == ["validate"]
