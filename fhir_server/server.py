@@ -194,7 +194,12 @@ class FhirServer:
         return self.time.now()
 
     def execute(self, req: FhirRequest, *, in_bundle: bool = False) -> FhirResponse:
-        """``_execute``, its answer as the caller's unit may see it (``Ownership.shown``)."""
+        """``_execute``, its answer as the caller's unit may see it (``Ownership.shown``); a researcher's through
+        the research gateway (de-identified, within the data release)."""
+        if req.principal is not None and req.principal.role == "researcher" and not in_bundle:
+            from fhir_server.research import gateway
+
+            return gateway.execute(self, req, self._execute)
         response = self._execute(req, in_bundle=in_bundle)
         ownership = Ownership.of(req.principal)
         if not ownership.sees_all and response.resource is not None:

@@ -67,8 +67,9 @@ def authorize(principal: Principal | None, req: FhirRequest) -> None:
         raise FhirError(405, [Issue("not-supported", "The audit trail cannot be changed")])
     if principal is None:
         return
-    if principal.role == "researcher":  # de-identified research access is its own issue; until then, nothing
-        raise FhirError(403, [Issue("forbidden", "Access denied: researchers get de-identified exports only")])
+    if principal.role == "researcher" and any(op in "cud" for _, op in needs):
+        # what researchers may read, and how, is the research gateway's (fhir_server/research/)
+        raise FhirError(403, [Issue("forbidden", "Access denied: researchers read and search only")])
     if principal.role != "registry-admin":
         touched = {kind for kind, _ in needs} | _included_types(req)
         if touched & AUDIT_ONLY_TYPES:

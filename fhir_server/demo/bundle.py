@@ -42,6 +42,7 @@ from fhir_server.norway.identifiers import (
     orgnr_control_digit,
     synthetic_fnr,
 )
+from fhir_server.research.release import DEMO_STUDY
 
 OSLO = ZoneInfo("Europe/Oslo")
 AGE_ANCHOR = date(2026, 1, 1)  # patients are 18-85 years old on this date
@@ -70,6 +71,7 @@ def build_demo_bundle(
     builder.add_staff()
     if history:
         add_history(builder)
+    builder.add_data_release()
     for index in range(patients):
         builder.add_patient_with_appointment(index)
     return {"resourceType": "Bundle", "type": "transaction", "entry": builder.entries}
@@ -87,6 +89,7 @@ class _DemoBuilder:
         self.location_urls: dict[str, str] = {}
         self.clinic_orgnrs: dict[str, str] = {}  # the unit that owns its patients and appointments
         self.staff_urls: dict[str, list[str]] = {}
+        self.trust_url = ""
 
     # -- entries -----------------------------------------------------------------------------------------
 
@@ -107,6 +110,31 @@ class _DemoBuilder:
         self.used.add(value)
         return value
 
+    def add_data_release(self) -> None:
+        """The demo's approved data release (ResearchStudy ``demo-study``), for researchers' development tokens."""
+        start = date(self.today.year - 2, 1, 1)
+        study = {
+            "resourceType": "ResearchStudy",
+            "id": DEMO_STUDY,
+            "meta": {"profile": ["https://ryggrad.no/fhir/StructureDefinition/registry-data-release"]},
+            "extension": [
+                {
+                    "url": "https://ryggrad.no/fhir/StructureDefinition/registry",
+                    "valueCoding": {"system": "https://ryggrad.no/fhir/CodeSystem/registry", "code": "nnrr"},
+                },
+                {"url": "https://ryggrad.no/fhir/StructureDefinition/release-date-handling", "valueCode": "shift"},
+            ],
+            "identifier": [{"system": "https://ryggrad.no/fhir/sid/release-decision", "value": "demo-2026-001"}],
+            "title": "Demo: disability before and after treatment at the demo clinics",
+            "status": "active",
+            "objective": [{"name": "Does disability (ODI) improve more after treatment for younger patients?"}],
+            "period": {"start": start.isoformat(), "end": date(self.today.year + 2, 12, 31).isoformat()},
+            "sponsor": {"reference": self.trust_url},
+        }
+        request = {"method": "PUT", "url": f"ResearchStudy/{DEMO_STUDY}"}
+        full_url = f"urn:uuid:{uuid.uuid5(_UUID_NAMESPACE, f'{self.seed}/data-release')}"
+        self.entries.append({"fullUrl": full_url, "resource": study, "request": request})
+
     # -- organisations, staff -----------------------------------------------------------------------------
 
     def _orgnr(self) -> str:
@@ -119,6 +147,7 @@ class _DemoBuilder:
     def add_units(self) -> None:
         orgnr = self.unique(self._orgnr)
         trust_url = self.add("trust", r.health_trust(HEALTH_TRUST_NAME, orgnr), ORGNR_SYSTEM, orgnr)
+        self.trust_url = trust_url
         for clinic in CLINICS:
             resh = self.unique(lambda: str(self.people.randint(4_000_000, 4_999_999)))
             unit_orgnr = self.unique(self._orgnr)

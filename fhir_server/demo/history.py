@@ -155,6 +155,8 @@ def _add_episode(builder: _DemoBuilder, clinic: Clinic, number: int) -> None:
         key,
     )
 
+    _add_consent(builder, key, patient_url, orgnr, episode.referral or episode.visit)
+
     def add_response(kind: str, name: str, authored: str, items: list[f.Item], author: str | None = None) -> None:
         value = f"{key}-{kind}"
         resource: dict[str, Any] = {
@@ -228,3 +230,51 @@ def _episode_resource(episode: Episode, patient_url: str, clinic_url: str, orgnr
     )
     resource["meta"]["profile"] = [EPISODE_PROFILE]
     return resource
+
+
+CONSENT_ID_SYSTEM = "https://ryggrad.no/fhir/sid/demo-consent"
+RESEARCH_SHARE = 0.85  # of the demo patients, those whose consent covers research use
+
+
+def _add_consent(builder: _DemoBuilder, key: str, patient_url: str, orgnr: str, given: date) -> None:
+    """The patient's NNRR consent (N2), most of them with research use (which the demo data release covers)."""
+    research = random.Random(f"ryggrad-demo:{builder.seed}:consent:{key}").random() < RESEARCH_SHARE
+    consent = {
+        "resourceType": "Consent",
+        "meta": {"profile": ["https://ryggrad.no/fhir/StructureDefinition/registry-consent"]},
+        "extension": [
+            {
+                "url": "https://ryggrad.no/fhir/StructureDefinition/registry",
+                "valueCoding": {"system": "https://ryggrad.no/fhir/CodeSystem/registry", "code": "nnrr"},
+            },
+            {
+                "url": "https://ryggrad.no/fhir/StructureDefinition/consent-channel",
+                "valueCoding": {"system": "https://ryggrad.no/fhir/CodeSystem/consent-channel", "code": "digital"},
+            },
+        ],
+        "identifier": [{"system": CONSENT_ID_SYSTEM, "value": key}],
+        "status": "active",
+        "scope": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]
+        },
+        "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+        "patient": {"reference": patient_url},
+        "dateTime": _at(given, 12),
+        "policy": [{"uri": "https://ryggrad.no/fhir/policy/nnrr-participation"}],
+        "provision": {
+            "type": "permit",
+            "provision": [
+                {
+                    "type": "permit" if research else "deny",
+                    "purpose": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+                            "code": "HRESCH",
+                            "display": "healthcare research",
+                        }
+                    ],
+                }
+            ],
+        },
+    }
+    builder.add(f"history/{key}/consent", r.owned_by(consent, orgnr), CONSENT_ID_SYSTEM, key)

@@ -57,7 +57,12 @@ class Context:
         if self.now is None:
             self.now = self.server.clock()
         self.store = ResourceStore(self.conn)
-        self.ownership = Ownership.of(self.principal)
+        if self.principal is not None and self.principal.role == "researcher":
+            from fhir_server.research.access import research_access
+
+            self.ownership = research_access(self.server, self.conn, self.principal.study)
+        else:
+            self.ownership = Ownership.of(self.principal)
 
     @property
     def is_patient(self) -> bool:
@@ -79,6 +84,11 @@ class Context:
         trail, except for the registry's administration (and the server itself)."""
         if self.principal is None or self.principal.role == "registry-admin":
             return frozenset()
+        if self.principal.role == "researcher":  # everything not released to researchers
+            from fhir_server.research.rules import release_rules
+
+            rules = release_rules()
+            return frozenset(t for t in self.server.resource_types if not rules.visible(t)) | AUDIT_ONLY_TYPES
         return AUDIT_ONLY_TYPES
 
     @property

@@ -63,12 +63,6 @@ def test_rate_limit_per_client(server, tmp_path):
         assert wrong == [401, 429]  # guessing tokens is throttled by address
 
 
-def test_researchers_get_nothing_yet(client, server):
-    researcher = bearer(server, "researcher")
-    response = client.get("/fhir/Patient", headers=researcher)
-    assert response.status_code == 403 and "de-identified" in response.text
-
-
 def test_a_completed_patient_form_is_never_changed(client):
     patient = client.post("/fhir/Patient", json={"resourceType": "Patient"}).json()
     form = {

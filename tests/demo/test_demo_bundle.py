@@ -84,7 +84,7 @@ class TestShape:
         assert len(resources(bundle, "Practitioner")) == len(resources(bundle, "PractitionerRole")) >= 3
 
     def test_every_entry_is_a_conditional_create(self, bundle: dict[str, Any]) -> None:
-        for entry in bundle["entry"]:
+        for entry in _created(bundle):
             resource, request = entry["resource"], entry["request"]
             assert request["method"] == "POST"
             assert request["url"] == resource["resourceType"]
@@ -92,8 +92,13 @@ class TestShape:
             identifier = identifier if isinstance(identifier, dict) else identifier[0]  # QuestionnaireResponse: one
             assert request["ifNoneExist"] == f"identifier={identifier['system']}|{identifier['value']}"
 
+    def test_the_data_release_is_put_by_its_well_known_id(self, bundle: dict[str, Any]) -> None:
+        (release,) = [e for e in bundle["entry"] if e["request"]["method"] == "PUT"]
+        assert release["request"]["url"] == "ResearchStudy/demo-study" == f"ResearchStudy/{release['resource']['id']}"
+        assert release["resource"]["objective"][0]["name"]  # P10: it states its research question
+
     def test_business_identifiers_are_unique(self, bundle: dict[str, Any]) -> None:
-        conditions = [(e["request"]["url"], e["request"]["ifNoneExist"]) for e in bundle["entry"]]
+        conditions = [(e["request"]["url"], e["request"]["ifNoneExist"]) for e in _created(bundle)]
         assert len(conditions) == len(set(conditions))
 
     def test_full_urls_are_unique_uuids(self, bundle: dict[str, Any]) -> None:
@@ -343,3 +348,8 @@ class TestHistory:
 def _extension(resource: dict[str, Any], name: str) -> dict[str, Any] | None:
     url = f"{CANONICAL_BASE}/StructureDefinition/{name}"
     return next((e for e in resource.get("extension", []) if e["url"] == url), None)
+
+
+def _created(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    """The entries created by their business identifier (all but the data release, PUT by its id)."""
+    return [e for e in bundle["entry"] if e["resource"]["resourceType"] != "ResearchStudy"]

@@ -175,3 +175,12 @@ Description: "The scores the registry derives from a patient's answers, where LO
 * #gpe "Global perceived effect" "The patient's rating of the change since treatment, 1 (completely well) to 7 (worse than ever)."
 * #satisfaction "Satisfaction with treatment" "1 (satisfied) to 5 (dissatisfied)."
 * #pgic "Patient's global impression of change" "1 (very much better) to 7 (very much worse)."
+
+CodeSystem: ReleaseDateHandlingCS
+Id: release-date-handling
+Title: "Release date handling"
+Description: "How a data release shows dates."
+* ^url = "https://ryggrad.no/fhir/CodeSystem/release-date-handling"
+* ^caseSensitive = true
+* #shift "Shifted" "Every date moved by the patient's offset for the study (intervals kept); birth dates as the year."
+* #keep "Kept" "Dates as recorded (birth dates still as the year), where the approval allows it."

@@ -185,3 +185,19 @@ Title: "An implanted stimulator"
 * type = ImplantKindCS#scs-generator
 * serialNumber = "SN-0001234"
 * patient = Reference(example-patient)
+
+Instance: example-data-release
+InstanceOf: RegistryDataRelease
+Usage: #example
+Title: "A data release of NNRR's pre-consultation data"
+* extension[registry].valueCoding = RegistryCS#nnrr
+* extension[dateHandling].valueCode = ReleaseDateHandlingCS#shift
+* extension[view].valueCanonical = "https://ryggrad.no/fhir/ViewDefinition/form_nnrr_pre_consultation"
+* identifier.system = "https://ryggrad.no/fhir/sid/release-decision"
+* identifier.value = "2026-017"
+* title = "Pain duration and disability before a first consultation"
+* status = #active
+* objective.name = "Does the duration of pain before referral predict disability at the first consultation?"
+* period.start = "2026-01-01"
+* period.end = "2027-12-31"
+* sponsor = Reference(example-unit)

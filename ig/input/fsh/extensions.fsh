@@ -36,6 +36,8 @@ Description: "The quality registry a resource belongs to."
 * ^context[=].expression = "PlanDefinition"
 * ^context[+].type = #element
 * ^context[=].expression = "QuestionnaireResponse"
+* ^context[+].type = #element
+* ^context[=].expression = "ResearchStudy"
 * value[x] only Coding
 * value[x] 1..1
 * value[x] from RegistryVS (required)
@@ -255,4 +257,25 @@ Description: "The indicator's denominator may be entered by each unit for a peri
 * ^context[+].type = #element
 * ^context[=].expression = "Measure"
 * value[x] only boolean
+* value[x] 1..1
+
+Extension: ReleaseDateHandling
+Id: release-date-handling
+Title: "Release date handling"
+Description: "How a data release shows dates: shifted by a per-study, per-patient offset (the default), or kept as they are where the approval allows exact dates."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/release-date-handling"
+* ^context[+].type = #element
+* ^context[=].expression = "ResearchStudy"
+* value[x] only code
+* value[x] 1..1
+* value[x] from ReleaseDateHandlingVS (required)
+
+Extension: ReleasedView
+Id: released-view
+Title: "Released view"
+Description: "A flat dataset a data release includes: the canonical URL of a ViewDefinition in mappings/views/."
+* ^url = "https://ryggrad.no/fhir/StructureDefinition/released-view"
+* ^context[+].type = #element
+* ^context[=].expression = "ResearchStudy"
+* value[x] only canonical
 * value[x] 1..1

@@ -141,3 +141,20 @@ Description: "A score the registry derived from a patient's answers (ODI, NDI, H
 * method MS
 * derivedFrom 1..1 MS
 * derivedFrom only Reference(RegistryQuestionnaireResponse)
+
+Profile: RegistryDataRelease
+Parent: ResearchStudy
+Id: registry-data-release
+Title: "Registry data release"
+Description: "A release of registry data for research (P10): the research question (objective.name), the approval (identifier: the release decision), the period it runs, the registry it draws on, the flat datasets it includes, how dates are shown, and the researchers' organisation (sponsor). Researchers' tokens name it; while it is approved (status approved or active) and within its period they see the registry's data de-identified, for the patients whose consent covers research (or under the registry's exemption)."
+* extension contains Registry named registry 1..1 MS and ReleaseDateHandling named dateHandling 0..1 MS and ReleasedView named view 0..* MS
+* identifier 1..* MS
+* title 1..1 MS
+* status MS
+* objective 1..* MS
+* objective.name 1..1 MS
+* period 1..1 MS
+* period.start 1..1
+* period.end 1..1
+* sponsor 1..1 MS
+* sponsor only Reference(Organization)

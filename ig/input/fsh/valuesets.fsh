@@ -81,3 +81,10 @@ Title: "How a response was given"
 Description: "Digital, on site or paper."
 * ^url = "https://ryggrad.no/fhir/ValueSet/response-channel"
 * include codes from system ResponseChannelCS
+
+ValueSet: ReleaseDateHandlingVS
+Id: release-date-handling
+Title: "Release date handling"
+Description: "How a data release shows dates."
+* ^url = "https://ryggrad.no/fhir/ValueSet/release-date-handling"
+* include codes from system ReleaseDateHandlingCS
