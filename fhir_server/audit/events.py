@@ -50,7 +50,7 @@ def touched(req: Any, response: Any) -> list[str]:
         found.append(f"{resource['resourceType']}/{resource.get('id')}")
     else:
         parts = [p for p in str(getattr(req, "path", "")).strip("/").split("/") if p]
-        if len(parts) >= 2 and not parts[1].startswith("_"):
+        if len(parts) >= 2 and not parts[1].startswith("_") and parts[0] != "bulk":  # bulk/: an export's URLs
             found.append(f"{parts[0]}/{parts[1]}")
     return list(dict.fromkeys(found))
 

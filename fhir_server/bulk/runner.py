@@ -47,20 +47,34 @@ def run_export(server: FhirServer, job_id: str, worker: str) -> str:
         ExportRun(server, job, worker).run()
         return "completed"
     except jobs.LeaseLost:
-        with server.db.reading() as conn:
-            current = jobs.get(conn, job_id)
-        if current is None or current.status == jobs.CANCELLED:
-            remove_job_dir(settings, job_id)
+        _cancelled(server, job_id)
         return "stopped"
-    except FhirError as error:
-        reason = error.issues[0].diagnostics if error.issues else f"HTTP {error.status}"
-        jobs.fail(server.db, job_id, server.clock(), error.status, reason, worker)
+    except Exception as exc:
+        if _cancelled(server, job_id):  # its files went while a page was being written
+            return "stopped"
+        _failed(server, job_id, worker, exc)
         return "failed"
-    except Exception:
-        incident = uuid.uuid4().hex[:12]
-        log.exception("export %s failed, incident %s", job_id, incident)
-        jobs.fail(server.db, job_id, server.clock(), 500, f"Internal error (incident {incident})", worker)
-        return "failed"
+
+
+def _cancelled(server: FhirServer, job_id: str) -> bool:
+    """Whether the job was cancelled (or removed) meanwhile; if so, its folder goes (again)."""
+    with server.db.reading() as conn:
+        current = jobs.get(conn, job_id)
+    if current is None or current.status == jobs.CANCELLED:
+        remove_job_dir(server.settings, job_id)
+        return True
+    return False
+
+
+def _failed(server: FhirServer, job_id: str, worker: str, exc: Exception) -> None:
+    """Record why the job failed: a FhirError's status and reason, else a 500 with an incident number."""
+    if isinstance(exc, FhirError):
+        reason = exc.issues[0].diagnostics if exc.issues else f"HTTP {exc.status}"
+        jobs.fail(server.db, job_id, server.clock(), exc.status, reason, worker)
+        return
+    incident = uuid.uuid4().hex[:12]
+    log.error("export %s failed, incident %s", job_id, incident, exc_info=exc)
+    jobs.fail(server.db, job_id, server.clock(), 500, f"Internal error (incident {incident})", worker)
 
 
 class ExportRun:
