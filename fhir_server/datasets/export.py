@@ -19,8 +19,6 @@ from fhir_server.datasets.catalogue import all_views, find_view, form_views
 from fhir_server.datasets.dictionary import csv_text, dictionary, markdown
 from fhir_server.datasets.formats import EXTENSIONS, encode
 from fhir_server.datasets.source import check_caller, view_rows
-from fhir_server.errors import FhirError
-from fhir_server.rest.messages import FhirRequest
 
 if TYPE_CHECKING:
     from fhir_server.auth.principal import Principal
@@ -43,13 +41,18 @@ class Written:
 
 
 def released_views(server: FhirServer, principal: Principal | None, study: str) -> list[str] | None:
-    """The canonical URLs of the views the study's ResearchStudy releases, read as ``principal``; None when it
-    cannot be read or names none (data releases that list their views are issue 11's; until then, none)."""
-    try:
-        read = server.execute(FhirRequest("GET", f"ResearchStudy/{study}", principal=principal))
-    except FhirError:
-        return None
-    extensions = (read.resource or {}).get("extension") or []
+    """The canonical URLs of the views the study's data release lists (None: it lists none, or cannot be read);
+    for a researcher, only while the release grants them access."""
+    from fhir_server.research.access import research_access
+    from fhir_server.storage.store import ResourceStore
+
+    with server.db.reading() as conn:
+        if principal is not None and principal.role == "researcher":
+            release = research_access(server, conn, study).release
+            return list(release.views) if release is not None and release.views else None
+        found = ResourceStore(conn).current("ResearchStudy", study)
+        content = found.content if found is not None and not found.deleted else {}
+    extensions = (content or {}).get("extension") or []
     urls = [e.get("valueCanonical") for e in extensions if isinstance(e, dict) and e.get("url") == RELEASED_VIEW]
     return [str(url) for url in urls if url] or None
 

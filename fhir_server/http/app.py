@@ -55,6 +55,12 @@ def _error_response(error: FhirError, pretty: bool) -> Response:
     return _render(FhirResponse(error.status, error.outcome, error.headers), pretty)
 
 
+def _other_formats(path: str) -> bool:
+    """Whether the endpoint at ``path`` may answer in another format than FHIR JSON (``media.OTHER_TYPES``)."""
+    clean = path.strip("/")
+    return clean.startswith("bulk/files/") or clean.endswith("$run")
+
+
 def _is_pretty(request: Request) -> bool:
     return request.query_params.get("_pretty", "false").lower() == "true"
 
@@ -159,8 +165,9 @@ def create_app(settings: Settings | None = None, server: FhirServer | None = Non
         srv: FhirServer = request.app.state.server
         pretty = _is_pretty(request)
         try:
-            check_acceptable(request.headers.get("accept"), request.query_params.get("_format"))
-            fhir_request, caller, data = await _fhir_request(request, request.path_params.get("path", ""), srv)
+            path = request.path_params.get("path", "")
+            check_acceptable(request.headers.get("accept"), request.query_params.get("_format"), _other_formats(path))
+            fhir_request, caller, data = await _fhir_request(request, path, srv)
             response = await run_in_threadpool(_execute, srv, fhir_request, caller, data)
             return _render(response, pretty, head=request.method == "HEAD")
         except FhirError as error:

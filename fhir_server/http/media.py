@@ -29,8 +29,20 @@ def request_body_type(content_type: str | None, method: str) -> str:
     raise fhir_error(415, "not-supported", f"Unsupported media type; send {FHIR_JSON}")
 
 
-def check_acceptable(accept: str | None, format_param: str | None) -> None:
-    """406 when the client will only take XML (or another format we don't produce)."""
+#: Media types some answers come in besides FHIR JSON: Bulk Data files, ViewDefinition/$run output.
+OTHER_TYPES = frozenset(
+    {"application/fhir+ndjson", "application/ndjson", "ndjson", "text/csv", "csv", "application/vnd.apache.parquet"}
+    | {"parquet", "application/x-ndjson"}
+)
+
+
+def check_acceptable(accept: str | None, format_param: str | None, others: bool = False) -> None:
+    """406 when the client will only take XML (or another format we don't produce); ``others``: the endpoint
+    may answer in one of ``OTHER_TYPES`` (which it then chooses itself)."""
+    if others and format_param is not None and media_type(format_param) in OTHER_TYPES:
+        return
+    if others and accept and any(media_type(part) in OTHER_TYPES for part in accept.split(",")):
+        return
     if format_param is not None:
         kind = media_type(format_param)
         if kind in _JSON_TYPES:

@@ -201,5 +201,6 @@ def is_read_only(req: FhirRequest) -> bool:
     if req.method in ("GET", "HEAD"):
         return True
     path = req.path.strip("/")
-    # a Bulk Data kick-off writes no resource: its job is stored in a transaction of its own
-    return req.method == "POST" and (path.endswith("/_search") or path.rsplit("/", 1)[-1] == "$export")
+    # a Bulk Data kick-off writes no resource (its job is stored in a transaction of its own), nor does running a
+    # view (its searches read in transactions of their own)
+    return req.method == "POST" and (path.endswith("/_search") or path.rsplit("/", 1)[-1] in ("$export", "$run"))

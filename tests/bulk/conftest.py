@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -123,12 +124,12 @@ def keyed(resources: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {f"{r['resourceType']}/{r['id']}": r for r in resources}
 
 
-@pytest.fixture(scope="session")
-def exporter(server: FhirServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exporter]:
+@contextmanager
+def running_exporter(server: FhirServer, data_dir: Path) -> Iterator[Exporter]:
+    """``server``'s database and definitions served by uvicorn on 127.0.0.1 with small export files and pages."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     base = f"http://127.0.0.1:{sock.getsockname()[1]}/fhir"
-    data_dir: Path = tmp_path_factory.mktemp("bulk")
     settings = Settings(
         data_dir=data_dir,
         database_url=server.settings.resolved_database_url,
@@ -157,3 +158,9 @@ def exporter(server: FhirServer, tmp_path_factory: pytest.TempPathFactory) -> It
         thread.join(10)
         sock.close()
         srv.close()
+
+
+@pytest.fixture(scope="session")
+def exporter(server: FhirServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exporter]:
+    with running_exporter(server, tmp_path_factory.mktemp("bulk")) as found:
+        yield found
