@@ -4,6 +4,8 @@ consent and episode in it, so other tests' data (the demo's consenting patients,
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -19,19 +21,27 @@ from tests.conftest import BASE_URL, bearer, make_database_url
 from tests.research.world import World, build_world
 
 
-@pytest.fixture(scope="session")
-def server(backend: str, definitions: Definitions, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirServer]:
-    tmp = tmp_path_factory.mktemp(f"research-{backend}")
+@contextmanager
+def fresh_server(backend: str, definitions: Definitions, tmp: Path) -> Iterator[FhirServer]:
+    """A server on a new, migrated database of ``backend`` (dropped afterwards)."""
     cleanups: list = []
     url = make_database_url(backend, tmp, cleanups)
     settings = Settings(data_dir=tmp, database_url=url, base_url=BASE_URL, auth="dev", rate_limit_per_minute=0)
     db = Database(url)
     upgrade(db, base_url=BASE_URL)
     srv = FhirServer(settings, db=db, definitions=definitions)
-    yield srv
-    srv.close()
-    for cleanup in cleanups:
-        cleanup()
+    try:
+        yield srv
+    finally:
+        srv.close()
+        for cleanup in cleanups:
+            cleanup()
+
+
+@pytest.fixture(scope="session")
+def server(backend: str, definitions: Definitions, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirServer]:
+    with fresh_server(backend, definitions, tmp_path_factory.mktemp(f"research-{backend}")) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="session")
