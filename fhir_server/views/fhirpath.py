@@ -36,7 +36,7 @@ from fhirpathpy.parser import parse
 from fhir_server.views.boundaries import boundary
 from fhir_server.views.errors import ViewDefinitionError
 from fhir_server.views.keys import reference_key, resource_key
-from fhir_server.views.shortcut import FALLBACK, OrShortcut, Shortcut, compile_shortcut
+from fhir_server.views.shortcut import FALLBACK, IifShortcut, OrShortcut, Shortcut, compile_shortcut
 
 R4_MODEL: dict[str, Any] = models["r4"]
 
@@ -168,7 +168,7 @@ class CompiledPath:
         if unknown:
             raise ViewDefinitionError(f"{expression!r} uses undefined constant(s): {', '.join(sorted(unknown))}")
         self._this = expression.strip() == "$this"
-        self._shortcut: Shortcut | OrShortcut | None = compile_shortcut(self._ast)
+        self._shortcut: Shortcut | OrShortcut | IifShortcut | None = compile_shortcut(self._ast)
 
     def evaluate(self, focus: Any, variables: dict[str, Any], typed: bool = False) -> list:
         """The result collection, items as fhirpathpy nodes or plain values.

@@ -14,6 +14,10 @@ row. `compile_shortcut` recognises, from fhirpathpy's parse tree, chains made on
 * at the end only, `startsWith('text')`; and `A or B` of two such boolean paths (both sides evaluated, as
   fhirpathpy does; an answer that is not one boolean or nothing falls back)
 * `where($this = 'text')` on strings
+* `chain[n]` with an integer literal
+* `toInteger()` of one integer or string (a boolean, or several items, go to fhirpathpy)
+* `iif(criterion, a, b)` where the criterion is such a boolean path and `a`, `b` are integer literals, `{}`
+  or such iifs
 * `repeat(member)`: breadth first, as fhirpathpy walks it; if two items found are equal (fhirpathpy would
   drop one) or one is not an element, the answer is left to fhirpathpy
 
@@ -26,6 +30,7 @@ Comparisons are only taken over for literals that cannot be dates or numbers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -207,6 +212,26 @@ def _count(items: list) -> Any:
     return [len(items)]
 
 
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
+
+
+def _to_integer(items: list) -> Any:
+    """FHIRPath ``toInteger()`` on at most one item: an integer stays, a string of digits converts, any other
+    string gives nothing; anything else (a boolean, several items) is left to fhirpathpy."""
+    if not items:
+        return []
+    if len(items) != 1:
+        return FALLBACK
+    item = items[0]
+    if isinstance(item, bool):
+        return FALLBACK
+    if isinstance(item, int):
+        return [item]
+    if isinstance(item, str):
+        return [int(item)] if _INTEGER.match(item) else []
+    return FALLBACK
+
+
 def _resource_key(items: list) -> Any:
     return [key for key in map(resource_key, items) if key is not None]
 
@@ -332,6 +357,9 @@ def _invocation_steps(node: dict, steps: list[Step]) -> bool:
     if name == "first" and not params:
         steps.append(_first)
         return True
+    if name == "toInteger" and not params:
+        steps.append(_to_integer)
+        return True
     if name == "getResourceKey" and not params:
         steps.append(_resource_key)
         return True
@@ -370,10 +398,24 @@ def _invocation_steps(node: dict, steps: list[Step]) -> bool:
     return False
 
 
+def _index(position: int) -> Step:
+    def step(items: list) -> Any:
+        return items[position : position + 1]
+
+    return step
+
+
 def _chain_steps(node: Any, steps: list[Step]) -> bool:
     if not isinstance(node, dict):
         return False
     kind = node.get("type")
+    if kind == "IndexerExpression":  # `chain[n]` with an integer literal
+        children = node.get("children") or []
+        position = _constant(children[1]) if len(children) == 2 else None
+        if position is None or len(position.run(None)) != 1 or not _chain_steps(children[0], steps):
+            return False
+        steps.append(_index(position.run(None)[0]))
+        return True
     if kind == "InvocationExpression":
         children = node.get("children") or []
         return (
@@ -446,8 +488,74 @@ class OrShortcut:
         return []
 
 
-def compile_shortcut(ast: Any) -> Shortcut | OrShortcut | None:
+class Constant:
+    """An integer literal, or ``{}`` (empty)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: list) -> None:
+        self._value = value
+
+    def run(self, focus: Any) -> Any:
+        return list(self._value)
+
+
+class IifShortcut:
+    """`iif(criterion, a, b)`: `a` when the criterion is true, else `b` (false or empty)."""
+
+    __slots__ = ("_criterion", "_otherwise", "_then")
+
+    def __init__(self, criterion: Any, then: Any, otherwise: Any) -> None:
+        self._criterion, self._then, self._otherwise = criterion, then, otherwise
+
+    def run(self, focus: Any) -> Any:
+        decided = self._criterion.run(focus)
+        if decided is FALLBACK or (decided and (len(decided) != 1 or not isinstance(decided[0], bool))):
+            return FALLBACK
+        return (self._then if decided == [True] else self._otherwise).run(focus)
+
+
+def _constant(node: Any) -> Constant | None:
+    """An integer literal or ``{}`` as a TermExpression, else None."""
+    if not isinstance(node, dict) or node.get("type") != "TermExpression":
+        return None
+    term = (node.get("children") or [None])[0]
+    if not isinstance(term, dict) or term.get("type") != "LiteralTerm":
+        return None
+    literal = (term.get("children") or [None])[0]
+    if not isinstance(literal, dict):
+        return None
+    text = str(literal.get("text", ""))
+    if literal.get("type") == "NullLiteral":
+        return Constant([])
+    if literal.get("type") == "NumberLiteral" and _INTEGER.match(text):
+        return Constant([int(text)])
+    return None
+
+
+def _iif(ast: Any) -> IifShortcut | None:
+    if not isinstance(ast, dict) or ast.get("type") != "TermExpression":
+        return None
+    term = (ast.get("children") or [None])[0]
+    invocation = (term.get("children") or [None])[0] if isinstance(term, dict) else None
+    if not isinstance(invocation, dict) or invocation.get("type") != "FunctionInvocation":
+        return None
+    parsed = _functn(invocation)
+    if parsed is None or parsed[0] != "iif" or len(parsed[1]) != 3:
+        return None
+    criterion, then, otherwise = parsed[1]
+    test = compile_shortcut(criterion)
+    branches = [_constant(node) or _iif(node) for node in (then, otherwise)]
+    if test is None or isinstance(test, Constant) or None in branches:
+        return None
+    return IifShortcut(test, branches[0], branches[1])
+
+
+def compile_shortcut(ast: Any) -> Shortcut | OrShortcut | IifShortcut | None:
     """A Shortcut for the expression's parse tree, or None when its shape is not covered."""
+    conditional = _iif(ast)
+    if conditional is not None:
+        return conditional
     if isinstance(ast, dict) and ast.get("type") == "OrExpression" and ast.get("terminalNodeText") == ["or"]:
         children = ast.get("children") or []
         if len(children) != 2:

@@ -125,8 +125,9 @@ def keyed(resources: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 @contextmanager
-def running_exporter(server: FhirServer, data_dir: Path) -> Iterator[Exporter]:
-    """``server``'s database and definitions served by uvicorn on 127.0.0.1 with small export files and pages."""
+def running_exporter(server: FhirServer, data_dir: Path, **overrides: Any) -> Iterator[Exporter]:
+    """``server``'s database and definitions served by uvicorn on 127.0.0.1 with small export files and pages
+    (``overrides``: other settings)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     base = f"http://127.0.0.1:{sock.getsockname()[1]}/fhir"
@@ -140,7 +141,7 @@ def running_exporter(server: FhirServer, data_dir: Path) -> Iterator[Exporter]:
         bulk_file_max_resources=7,  # small files: every export here rolls over
         bulk_page_size=5,  # several pages per search
         bulk_max_jobs_per_client=100,
-    )
+    ).model_copy(update=overrides)
     srv = FhirServer(settings, db=server.db, definitions=server.definitions)
     web = uvicorn.Server(uvicorn.Config(create_app(server=srv), log_level="warning"))
     thread = threading.Thread(target=web.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -37,6 +37,14 @@ COVERED = [
     "managingOrganization.getReferenceKey(Organization)",
     "status = 'completed'",
     "gender = 'female'",
+    "repeat(item).where(linkId = 'q1').answer.value.ofType(Coding).code.first().toInteger()",
+    "item.where(linkId = 'q1').answer.value.ofType(integer).first().toInteger()",
+    "id.toInteger()",
+    "repeat(item).where(linkId = 'g')[0].repeat(item).where(linkId = 'q1').answer.value.ofType(Coding).code.first()",
+    "item[1].linkId",
+    "iif(item.answer.exists(), iif(item.answer.value.ofType(Coding).where(code = 'a').exists(), 1, 0), {})",
+    "iif(name.where(use = 'official').exists(), 1, 0)",
+    "iif(gender = 'female', 2, iif(gender = 'male', 1, {}))",
     "name.ofType(HumanName).family",  # not a choice element: must fall back
     "value",  # a choice element named without its type: must fall back
 ]
@@ -50,6 +58,20 @@ EDGE_CASES: list[dict[str, Any]] = [
     {"resourceType": "Patient", "id": "x4", "link": [{"other": {"reference": "https://h/fhir/Patient/x4/_history/3"}}]},
     {"resourceType": "Observation", "id": "o9", "valueInteger": 7, "effectiveDateTime": "2020-01-01"},
     {"resourceType": "Observation", "id": "o10", "valueQuantity": {"value": 2.50, "unit": "kg"}},
+    {"resourceType": "Patient", "id": "123", "gender": "male"},
+    {
+        "resourceType": "QuestionnaireResponse",
+        "id": "r1",
+        "item": [
+            {"linkId": "q1", "answer": [{"valueCoding": {"code": "07"}}, {"valueCoding": {"code": "a"}}]},
+            {"linkId": "g", "item": [{"linkId": "q1", "answer": [{"valueCoding": {"code": "x1"}}]}]},
+        ],
+    },
+    {
+        "resourceType": "QuestionnaireResponse",
+        "id": "r2",
+        "item": [{"linkId": "q1", "answer": [{"valueCoding": {"code": "-3"}}]}],
+    },
 ]
 
 
