@@ -12,6 +12,7 @@ from datetime import date, datetime
 import pytest
 from starlette.testclient import TestClient
 
+from fhir_server.research.rules import release_rules
 from fhir_server.server import FhirServer
 from tests.conftest import bearer
 from tests.research.world import Researcher, World, release
@@ -119,6 +120,7 @@ def test_elements_cannot_bring_back_what_is_removed(nnrr: Researcher):
         ("Patient", {"_lastUpdated": "gt2020-01-01"}, "_lastUpdated"),
         ("Patient", {"_security": "x"}, "_security"),
         ("Patient", {"_text": "Kari"}, "_text"),
+        ("$export", {"_since": "2026-01-01T00:00:00Z"}, "_since"),  # when data changed is not released
     ],
 )
 def test_searches_that_could_single_someone_out_are_refused(nnrr: Researcher, path, params, words):
@@ -146,21 +148,9 @@ def test_what_is_not_released_is_refused(nnrr: Researcher, path: str):
 def test_system_searches_show_released_types_only(nnrr: Researcher):
     bundle = nnrr.get("", _count="100")
     kinds = {e["resource"]["resourceType"] for e in bundle.get("entry", [])}
-    assert kinds and kinds <= {"Patient", "EpisodeOfCare", "QuestionnaireResponse", "Observation"} | {
-        "Questionnaire",
-        "ValueSet",
-        "CodeSystem",
-        "StructureDefinition",
-        "SearchParameter",
-        "PlanDefinition",
-        "Measure",
-        "Library",
-        "Organization",
-        "ConceptMap",
-        "OperationDefinition",
-        "NamingSystem",
-        "CapabilityStatement",
-    }
+    rules = release_rules()
+    assert kinds and kinds <= set(rules.released) | rules.shared
+    assert {"Condition", "Procedure", "Patient"} <= kinds
     nnrr.get("", status=403, _type="Consent")
 
 
@@ -202,9 +192,12 @@ def test_nothing_identifying_reaches_a_researcher(nnrr: Researcher, world: World
     tests before this one saw, where they ran in this process)."""
     seen: list[str] = []
     probe = Researcher(nnrr.client, None, "", seen, headers=nnrr.headers)
-    for kind in ("Patient", "EpisodeOfCare", "QuestionnaireResponse", "Observation"):
-        for found in probe.found(kind):
-            probe.get(f"{kind}/{found['id']}")
+    for kind in ("Patient", "EpisodeOfCare", "QuestionnaireResponse", "Observation", "Condition", "Procedure"):
+        found = probe.found(kind)
+        assert found, kind
+        for item in found:
+            probe.get(f"{kind}/{item['id']}")
+            assert "note" not in item and "display" not in json.dumps(item.get("subject", {}))
     probe.get("QuestionnaireResponse", _include="QuestionnaireResponse:subject")
     probe.get("Patient", _revinclude="QuestionnaireResponse:subject", _elements="name,identifier,address")
     probe.get("Observation", _include="Observation:derived-from", _revinclude="Observation:derived-from")

@@ -184,6 +184,27 @@ def build_world(client: TestClient) -> World:
             "note": [{"text": f"spoke with {person.family}"}],
         }
         person.scores.append(client.post("/fhir/Observation", json=score).json()["id"])
+        subject = {"reference": f"Patient/{person.id}", "display": person.family}
+        note = [{"text": f"{person.family} says the pain started at work"}]
+        condition = {
+            "resourceType": "Condition",
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "M54.5"}]},
+            "subject": subject,
+            "recordedDate": "2026-02-12",
+            "note": note,
+        }
+        procedure = {
+            "resourceType": "Procedure",
+            "status": "completed",
+            "code": {"coding": [{"system": "urn:oid:2.16.578.1.12.4.1.1.7275", "code": "NCMP-X"}]},
+            "subject": subject,
+            "performedDateTime": "2026-03-01T10:00:00+01:00",
+            "note": note,
+        }
+        for extra in (condition, procedure):
+            created = client.post(f"/fhir/{extra['resourceType']}", json=extra)
+            assert created.status_code == 201, created.text
+            person.scores.append(created.json()["id"])
     studies = {
         "nnrr": release(client, "nnrr"),
         "nnrr-other": release(client, "nnrr"),
