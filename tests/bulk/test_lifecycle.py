@@ -216,10 +216,13 @@ def test_a_job_whose_worker_died_is_resumed_without_duplicates(exporter: Exporte
 def test_kick_off_download_and_delete_are_audited(exporter: Exporter):
     client = unique("audited")
     auth = exporter.token(client_id=client)
-    exporter.made({"resourceType": "Patient", "gender": "male"}, auth)
-    status = exporter.start("$export", auth, {"_type": "Patient"})
+    tag = unique("audited-tag")
+    exporter.made(
+        {"resourceType": "Patient", "gender": "male", "meta": {"tag": [{"system": "urn:test", "code": tag}]}}, auth
+    )
+    status = exporter.start("$export", auth, {"_type": "Patient", "_typeFilter": f"Patient?_tag=urn:test|{tag}"})
     manifest = exporter.wait(status, auth)  # one poll answered 202, one 200
-    assert exporter.download(manifest, auth)["Patient"]  # (with every other test's patients in this database)
+    assert len(exporter.download(manifest, auth)) == 1 and len(manifest["output"]) == 1
     assert exporter.http.delete(status, headers=auth).status_code == 202
     exporter.server.audit.flush()
     with exporter.server.db.reading() as conn:
