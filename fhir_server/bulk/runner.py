@@ -21,6 +21,7 @@ from fhir_server.bulk.files import ExportFiles, job_dir, remove_job_dir
 from fhir_server.bulk.plan import Query, multi_filtered, patients_referenced, queries
 from fhir_server.bulk.principals import from_json
 from fhir_server.errors import FhirError, Issue, operation_outcome
+from fhir_server.research.gateway import REAL_IDS
 from fhir_server.rest.bundles import matches
 from fhir_server.rest.messages import FhirRequest
 
@@ -225,7 +226,10 @@ class ExportRun:
             page = self._search("Patient", [("_page", token)])
 
     def _group_members(self) -> list[str]:
-        group = self._search(f"Group/{self.job.group_id}", [])
+        # the job keeps the Group's real id (the kick-off's request was translated for a researcher): said so, and
+        # the members come back as the researcher's pseudonyms, which the compartment searches then take
+        request = FhirRequest("GET", f"Group/{self.job.group_id}", headers={REAL_IDS: "yes"}, principal=self.principal)
+        group = self.server.execute(request).resource or {}
         found: list[str] = []
         for member in group.get("member") or ():
             if not isinstance(member, dict) or member.get("inactive") is True:

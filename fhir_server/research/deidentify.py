@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -64,8 +65,11 @@ class Deidentifier:
     """Turns response bodies into what the release shows; ``issued`` collects the pseudonyms handed out
     ((type, id, pseudonym)), which ``pseudonyms.remember`` records so that they can be used in requests."""
 
-    def __init__(self, release: Release, rules: ReleaseRules) -> None:
-        self.release, self.rules = release, rules
+    def __init__(
+        self, release: Release, rules: ReleaseRules, covered: Callable[[list[str]], set[str]] | None = None
+    ) -> None:
+        """``covered``: which of some patient ids the release covers (for a Group's members)."""
+        self.release, self.rules, self.covered = release, rules, covered
         self.issued: set[tuple[str, str, str]] = set()
         self.real_to_pseudo: dict[str, str] = {}  # "Type/id" → "Type/pseudonym", for rewriting links and messages
 
@@ -138,6 +142,8 @@ class Deidentifier:
         released = self.rules.released.get(resource_type)
         if released is None:
             return None
+        if resource_type == "Group":
+            content = self._covered_members(content)
         patient = self._patient_of(resource_type, content)
         days = (
             day_offset(self.release, patient, self.rules.date_shift_days) if self.release.shift_dates and patient else 0
@@ -154,6 +160,19 @@ class Deidentifier:
         if resource_type == "Patient" and isinstance(content.get("birthDate"), str):
             shown["birthDate"] = content["birthDate"][:4]  # the year only
         return shown
+
+    def _covered_members(self, group: dict[str, Any]) -> dict[str, Any]:
+        """The Group with only the members the release covers (the others are not even counted)."""
+        members = [m for m in group.get("member") or [] if isinstance(m, dict)]
+        by_patient = [(m, self._patient_id(m.get("entity"))) for m in members]
+        wanted = [p for _, p in by_patient if p]
+        keep = self.covered(wanted) if self.covered is not None and wanted else set()
+        return {**group, "member": [m for m, p in by_patient if p in keep]}
+
+    @staticmethod
+    def _patient_id(reference: Any) -> str | None:
+        match = _REFERENCE.match(str((reference or {}).get("reference") or "")) if isinstance(reference, dict) else None
+        return match.group(2) if match and match.group(1) == "Patient" else None
 
     def _patient_of(self, resource_type: str, content: dict[str, Any]) -> str | None:
         if resource_type == "Patient":

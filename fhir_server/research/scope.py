@@ -180,3 +180,15 @@ def _registry_condition(server: Any, release: Release, resource_type: str) -> Co
         )
         return resource.c.rid.in_(derived)
     return None
+
+
+def covered_among(server: Any, release: Release, patient_ids: list[str]) -> set[str]:
+    """Which of ``patient_ids`` the release covers."""
+    t = research_scope.c
+    found: set[str] = set()
+    with server.db.reading() as conn:
+        for start in range(0, len(patient_ids), 500):
+            chunk = patient_ids[start : start + 500]
+            rows = conn.execute(select(t.patient_id).where(t.study == release.id, t.patient_id.in_(chunk)))
+            found.update(row.patient_id for row in rows)
+    return found

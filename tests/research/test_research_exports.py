@@ -52,10 +52,31 @@ def test_a_researchers_patient_level_export_is_de_identified(exporter: Exporter,
     assert not found.get("Consent") and not found.get("AuditEvent") and not found.get("Task")
 
 
-def test_a_researcher_cannot_export_a_group(exporter: Exporter, world: World):
+def test_a_researchers_group_export_covers_only_the_released_members(exporter: Exporter, client, world: World):
+    members = [world.people[k].id for k in ("consenting", "registry-only", "no-consent")]
+    group = {
+        "resourceType": "Group",
+        "type": "person",
+        "actual": True,
+        "name": "Cohort of Forskerveien",
+        "member": [{"entity": {"reference": f"Patient/{m}"}} for m in members],
+    }
+    assert client.post("/fhir/Group", json=group).status_code == 201
     auth = exporter.token("researcher", study=world.studies["nnrr"])
-    response = exporter.kick_off("Group/anything/$export", auth)
-    assert response.status_code == 403
+    (shown,) = exporter.search("Group", auth)
+    assert len(shown["member"]) == 1 and "name" not in shown  # only the covered member, not even counted
+    (patient,) = exporter.search("Patient", auth)
+    assert shown["member"][0]["entity"]["reference"] == f"Patient/{patient['id']}"
+    manifest, found = exporter.export(f"Group/{shown['id']}/$export", auth)
+    assert manifest["error"] == [], manifest
+    assert [p["id"] for p in found["Patient"]] == [patient["id"]]
+    assert found["QuestionnaireResponse"] and _leaks(world, json.dumps(found)) == []
+
+
+def test_the_servers_real_id_header_means_nothing_over_http(client, server: FhirServer, world: World):
+    person = world.people["consenting"]
+    headers = {**bearer(server, "researcher", study=world.studies["nnrr"]), "X-Ryggrad-Real-Ids": "yes"}
+    assert client.get(f"/fhir/Patient/{person.id}", headers=headers).status_code == 404
 
 
 def test_views_run_for_a_researcher_over_the_de_identified_data(
