@@ -9,31 +9,15 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 import httpx
+
+from tests.e2e.processes import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DIPS_SYSTEM = "https://ryggrad.no/fhir/sid/dips-appointment"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait(check: Any, what: str, timeout: float = 120.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.5)
 
 
 def _count(base: str, headers: dict[str, str], path: str, **params: str) -> int:
@@ -45,7 +29,7 @@ def _count(base: str, headers: dict[str, str], path: str, **params: str) -> int:
 
 
 def test_the_demo_runs_the_registry_among_its_standins(tmp_path: Path):
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}/fhir"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RYGGRAD_")}
     env.update(
@@ -76,11 +60,19 @@ def test_the_demo_runs_the_registry_among_its_standins(tmp_path: Path):
         )
         admin = {"Authorization": f"Bearer {token.stdout.strip()}"}
         # DIPS's bookings, pulled with a HelseID token and mapped into the registry's Appointments
-        _wait(lambda: _count(base, admin, "Appointment", identifier=f"{DIPS_SYSTEM}|") >= 8, "the pulled appointments")
-        _wait(lambda: "DIPS        GET /Appointment (search)" in log_path.read_text(), "the pull shown")
+        wait_for(
+            lambda: _count(base, admin, "Appointment", identifier=f"{DIPS_SYSTEM}|") >= 8,
+            "the pulled appointments",
+            timeout=120,
+        )
+        wait_for(lambda: "DIPS        GET /Appointment (search)" in log_path.read_text(), "the pull shown", timeout=120)
         # a month and a half on, every form of theirs is due: the Helsenorge stand-in receives them
         subprocess.run([*ryggrad, "clock", "--travel", "45d"], env=env, cwd=ROOT, check=True, capture_output=True)
-        _wait(lambda: "Helsenorge  POST /oppgave/v1/Task → 201" in log_path.read_text(), "a form at Helsenorge")
+        wait_for(
+            lambda: "Helsenorge  POST /oppgave/v1/Task → 201" in log_path.read_text(),
+            "a form at Helsenorge",
+            timeout=120,
+        )
     finally:
         demo.send_signal(signal.SIGTERM)
         try:
@@ -88,7 +80,7 @@ def test_the_demo_runs_the_registry_among_its_standins(tmp_path: Path):
         finally:
             log.close()
     assert demo.returncode is not None
-    _wait(lambda: _count(base, admin, "metadata") == 0 and not _serving(port), "every process to stop", timeout=60)
+    wait_for(lambda: _count(base, admin, "metadata") == 0 and not _serving(port), "every process to stop", timeout=60)
 
 
 def _serving(port: int) -> bool:

@@ -5,10 +5,8 @@ goes out to a Helsenorge-like task endpoint on 127.0.0.1."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +16,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from fhir_server.norway.identifiers import FNR_SYSTEM, ORGNR_SYSTEM, RESH_SYSTEM
+from tests.e2e.processes import free_port, wait_for
 from tests.subscriptions.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,25 +26,9 @@ FNR = "13097248022"
 REGISTRY = "https://ryggrad.no/fhir/CodeSystem/registry"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait(check: Any, what: str, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.3)
-
-
 def test_an_ehr_appointment_becomes_a_form_sent_on_its_day(tmp_path: Path):
     receiver = Receiver()
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}/fhir"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RYGGRAD_")}
     env.update(
@@ -65,7 +48,7 @@ def test_an_ehr_appointment_becomes_a_form_sent_on_its_day(tmp_path: Path):
         [*ryggrad, "serve", "--port", str(port)], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        _wait(lambda: _healthy(port), "the server")
+        wait_for(lambda: _healthy(port), "the server")
 
         def token(*args: str) -> dict[str, str]:
             out = subprocess.run(
@@ -126,7 +109,7 @@ def test_an_ehr_appointment_becomes_a_form_sent_on_its_day(tmp_path: Path):
             found = httpx.get(f"{base}/Task", params={"_count": "5"}, headers=admin).json()
             return next((e["resource"] for e in found.get("entry", [])), None)
 
-        task = _wait(baseline_task, "the PROM Task (the worker reacting to the appointment)")
+        task = wait_for(baseline_task, "the PROM Task (the worker reacting to the appointment)")
         assert task["status"] == "requested"
         due = datetime.fromisoformat(task["restriction"]["period"]["start"].replace("Z", "+00:00"))
         oslo = ZoneInfo("Europe/Oslo")

@@ -6,7 +6,6 @@ nothing; an unmappable appointment is skipped and reported while the others land
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -22,20 +21,6 @@ from tests.standins.dips import OSLO_WINTER, SCOPE, DipsStandIn
 from tests.standins.helseid import HelseIdStandIn, RegisteredClient
 
 OWNER = "974589095"
-
-
-@pytest.fixture(scope="module")
-def helseid() -> Iterator[HelseIdStandIn]:
-    stand_in = HelseIdStandIn()
-    yield stand_in
-    stand_in.close()
-
-
-@pytest.fixture
-def dips(helseid: HelseIdStandIn) -> Iterator[DipsStandIn]:
-    stand_in = DipsStandIn(helseid)
-    yield stand_in
-    stand_in.close()
 
 
 def make_client(helseid: HelseIdStandIn, *, register: bool = True) -> HelseIdClient:

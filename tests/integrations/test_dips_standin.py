@@ -4,13 +4,11 @@ into the intake."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import jwt
-import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.testclient import TestClient
 
@@ -22,20 +20,6 @@ from tests.standins.dips import OSLO_WINTER, SCOPE, DipsStandIn
 from tests.standins.helseid import HelseIdStandIn, RegisteredClient
 
 OWNER = "974589095"
-
-
-@pytest.fixture(scope="module")
-def helseid() -> Iterator[HelseIdStandIn]:
-    stand_in = HelseIdStandIn()
-    yield stand_in
-    stand_in.close()
-
-
-@pytest.fixture
-def dips(helseid: HelseIdStandIn) -> Iterator[DipsStandIn]:
-    stand_in = DipsStandIn(helseid)
-    yield stand_in
-    stand_in.close()
 
 
 def helseid_client(helseid: HelseIdStandIn, client_id: str, scopes: list[str] | None = None) -> HelseIdClient:
