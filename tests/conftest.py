@@ -17,9 +17,10 @@ from fhir_server.definitions.package_cache import is_installed, package_dir
 from fhir_server.definitions.registry import Definitions, default_definitions, load_definitions
 from fhir_server.http.app import create_app
 from fhir_server.server import FhirServer
-from fhir_server.settings import Settings
+from fhir_server.settings import Settings, get_settings
 from fhir_server.storage.engine import Database
 from fhir_server.storage.migrate import upgrade
+from tests.standins.helseid import HelseIdStandIn
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "RYGGRAD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -129,3 +130,22 @@ def client(server: FhirServer) -> Iterator[TestClient]:
     app = create_app(server=server)
     with TestClient(app, base_url="http://testserver", headers=bearer(server)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def same_database(server, monkeypatch):
+    """The CLI's settings (from the environment) point at the test server's database."""
+    monkeypatch.setenv("RYGGRAD_DATA_DIR", str(server.settings.data_dir))
+    monkeypatch.setenv("RYGGRAD_DATABASE_URL", server.settings.resolved_database_url)
+    monkeypatch.setenv("RYGGRAD_BASE_URL", server.settings.base_url)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def helseid() -> Iterator[HelseIdStandIn]:
+    """A HelseID-like token service on 127.0.0.1 (tests/standins/helseid.py)."""
+    stand_in = HelseIdStandIn()
+    yield stand_in
+    stand_in.close()

@@ -9,6 +9,7 @@ references of the new content, as the search index extracts them, point at their
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, select
@@ -60,20 +61,26 @@ def condition(resource_type: str, patient_ids: list[str], task: str | None = Non
         raise _denied(f"cannot see {resource_type} resources")
     if not patient_ids:
         return false()
+    return rows_of_patients(resource_type, params, patient_ids)
+
+
+def rows_of_patients(resource_type: str, params: Sequence[str], patients: Any) -> ColumnElement[bool]:
+    """Rows of ``resource_type`` that are the Patients ``patients`` (ids, or a query of ids) themselves (param
+    "") or refer to one of them through the reference parameters ``params``, as a condition on ``resource``."""
     ref = search_reference.c
     clauses: list[ColumnElement[bool]] = []
     if "" in params:
-        clauses.append(resource.c.id.in_(patient_ids))
+        clauses.append(resource.c.id.in_(patients))
     index_params = [p for p in params if p]
     if index_params:
-        owned = select(ref.rid).where(
+        theirs = select(ref.rid).where(
             ref.resource_type == resource_type,
             ref.param.in_(index_params),
             ref.target_type == "Patient",
-            ref.target_id.in_(patient_ids),
+            ref.target_id.in_(patients),
         )
-        clauses.append(resource.c.rid.in_(owned))
-    return or_(*clauses)
+        clauses.append(resource.c.rid.in_(theirs))
+    return or_(*clauses) if len(clauses) > 1 else clauses[0]
 
 
 def _tablet_condition(resource_type: str, patient_ids: list[str], task: str) -> ColumnElement[bool]:

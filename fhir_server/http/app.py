@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import gc
 import logging
-import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-import orjson
 from fastapi import FastAPI
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
@@ -18,10 +16,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from fhir_server.auth.discovery import smart_configuration
-from fhir_server.errors import FhirError, Issue, fhir_error, operation_outcome
+from fhir_server.errors import FhirError, fhir_error
 from fhir_server.http.access_log import AccessLog
+from fhir_server.http.answers import error_response, internal_error, render
 from fhir_server.http.body import parse_json, read_body
-from fhir_server.http.caller import authenticate_caller
+from fhir_server.http.caller import CREDENTIALS, authenticate_caller
 from fhir_server.http.dev_login import add_dev_login
 from fhir_server.http.hardening import SecurityHeaders
 from fhir_server.http.intake import add_intake
@@ -35,24 +34,8 @@ from fhir_server.settings import Settings, get_settings
 
 log = logging.getLogger("ryggrad.http")
 
-CREDENTIALS = ("authorization", "dpop")
 FORWARDED_HEADERS = ("if-match", "if-none-match", "if-none-exist", "if-modified-since", "prefer")
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
-
-
-def _render(response: FhirResponse, pretty: bool, head: bool = False) -> Response:
-    headers = dict(response.headers)
-    if response.content is not None:
-        return Response(b"" if head else response.content, response.status, headers, media_type=response.media_type)
-    if response.resource is None or response.status in (204, 304):
-        return Response(status_code=response.status, headers=headers)
-    option = orjson.OPT_INDENT_2 if pretty else 0
-    content = b"" if head else orjson.dumps(response.resource, option=option)
-    return Response(content, response.status, headers, media_type=f"{FHIR_JSON}; charset=utf-8")
-
-
-def _error_response(error: FhirError, pretty: bool) -> Response:
-    return _render(FhirResponse(error.status, error.outcome, error.headers), pretty)
 
 
 def _other_formats(path: str) -> bool:
@@ -169,14 +152,11 @@ def create_app(settings: Settings | None = None, server: FhirServer | None = Non
             check_acceptable(request.headers.get("accept"), request.query_params.get("_format"), _other_formats(path))
             fhir_request, caller, data = await _fhir_request(request, path, srv)
             response = await run_in_threadpool(_execute, srv, fhir_request, caller, data)
-            return _render(response, pretty, head=request.method == "HEAD")
+            return render(response, pretty, head=request.method == "HEAD")
         except FhirError as error:
-            return _error_response(error, pretty)
+            return error_response(error, pretty)
         except Exception:
-            incident = uuid.uuid4().hex[:12]
-            log.exception("unexpected error, incident %s", incident)
-            outcome = operation_outcome([Issue("exception", f"Internal server error (incident {incident})")])
-            return _render(FhirResponse(500, outcome), pretty)
+            return internal_error(log, pretty)
 
     @app.get("/fhir/.well-known/smart-configuration")
     async def smart_configuration_document(request: Request) -> Response:

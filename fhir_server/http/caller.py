@@ -9,6 +9,8 @@ from fhir_server.errors import FhirError, Issue
 from fhir_server.operations import registry as operations
 from fhir_server.server import FhirServer
 
+CREDENTIALS = ("authorization", "dpop")  # the request headers that say who is calling
+
 
 def _throttle(server: FhirServer, key: str) -> None:
     _refuse_beyond(server.rate_limiter.allow(key))

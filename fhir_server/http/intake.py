@@ -7,10 +7,8 @@ answered is that Appointment as the unit sees it (``Location``: its address in t
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
-import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -20,9 +18,10 @@ from fhir_server.audit.events import audit_event
 from fhir_server.auth.ownership import Ownership
 from fhir_server.auth.principal import Principal
 from fhir_server.errors import FhirError, Issue, bad_request, fhir_error, operation_outcome
+from fhir_server.http.answers import error_response, internal_error, render
 from fhir_server.http.body import parse_json, read_body
-from fhir_server.http.caller import authenticate_caller
-from fhir_server.http.media import FHIR_JSON, check_acceptable, request_body_type
+from fhir_server.http.caller import CREDENTIALS, authenticate_caller
+from fhir_server.http.media import check_acceptable, request_body_type
 from fhir_server.integrations.dips.intake import Received, receive
 from fhir_server.rest.bundles import bundle
 from fhir_server.rest.messages import FhirResponse
@@ -33,18 +32,12 @@ from fhir_server.settings import Settings
 log = logging.getLogger("ryggrad.intake")
 
 PATH = "/intake/dips"
-CREDENTIALS = ("authorization", "dpop")
 
 
 def public_url(settings: Settings, path: str) -> str:
     """The intake's public URL for ``path`` (beside the FHIR base: ``…/fhir`` → ``…/intake/dips``)."""
     root = settings.base_url.rstrip("/").removesuffix("/fhir")
     return f"{root}{PATH}/{path.lstrip('/')}".rstrip("/")
-
-
-def _json(status: int, body: dict[str, Any] | None, headers: dict[str, str] | None = None) -> Response:
-    content = orjson.dumps(body) if body is not None else b""
-    return Response(content, status, headers or {}, media_type=f"{FHIR_JSON}; charset=utf-8")
 
 
 def _owner(principal: Principal | None) -> str:
@@ -152,7 +145,7 @@ async def intake(request: Request) -> Response:
     try:
         check_acceptable(request.headers.get("accept"), request.query_params.get("_format"))
         if request.method == "GET" and path == "metadata":
-            return _json(200, capability_statement(server.settings))
+            return render(FhirResponse(200, capability_statement(server.settings)))
         parts = path.split("/") if path else []
         if not (request.method == "POST" and not parts) and not (
             request.method == "PUT" and len(parts) == 2 and parts[0] == "Appointment"
@@ -184,14 +177,12 @@ async def intake(request: Request) -> Response:
             )
             server.audit.record(event)
             raise
-        shown = Ownership.of(principal).shown(response.resource)
-        return _json(response.status, shown, response.headers)
+        response.resource = Ownership.of(principal).shown(response.resource)
+        return render(response)
     except FhirError as error:
-        return _json(error.status, error.outcome, error.headers)
+        return error_response(error)
     except Exception:
-        incident = uuid.uuid4().hex[:12]
-        log.exception("unexpected error in the DIPS intake, incident %s", incident)
-        return _json(500, operation_outcome([Issue("exception", f"Internal server error (incident {incident})")]))
+        return internal_error(log)
 
 
 def add_intake(app: Starlette) -> None:

@@ -100,7 +100,7 @@ class Deidentifier:
                 continue
             kept: dict[str, Any] = {k: v for k, v in entry.items() if k in ("search", "response")}
             if shown is not None:
-                kept = {"fullUrl": self._full_url(shown), "resource": shown, **kept}
+                kept = {"fullUrl": f"{shown['resourceType']}/{shown['id']}", "resource": shown, **kept}
             response = kept.get("response")
             if isinstance(response, dict):  # a batch's answers: status only, and the outcome de-identified
                 kept["response"] = {k: v for k, v in response.items() if k == "status"}
@@ -114,9 +114,6 @@ class Deidentifier:
         if entries:
             result["entry"] = entries
         return result
-
-    def _full_url(self, shown: dict[str, Any]) -> str:
-        return f"{shown.get('resourceType')}/{shown.get('id')}"
 
     def outcome(self, outcome: dict[str, Any]) -> dict[str, Any]:
         issues = []

@@ -37,17 +37,16 @@ def _denied(message: str) -> FhirError:
 def execute(server: Any, req: FhirRequest, run: Callable[[FhirRequest], FhirResponse]) -> FhirResponse:
     """``run`` (the server's own execution) for a researcher's ``req``, de-identified."""
     assert req.principal is not None
-    rules = release_rules()
-    with server.db.reading() as conn:
+    with server.db.reading() as conn:  # the release, the checks and the pseudonyms of the request: one read
         release = research_access(server, conn, req.principal.study).release
-    assert release is not None
-    parts = [p for p in req.path.strip("/").split("/") if p]
-    _check_interaction(req, parts, rules)
-    _check_search(server, req, parts, rules, release)
+        assert release is not None
+        request = _ResearchRequest(server, req, release, release_rules())
+        request.check_interaction()
+        request.check_search()
+        shown = Deidentifier(release, request.rules, lambda ids: scope.covered_among(server, release, ids))
+        real_ids = req.header(REAL_IDS) == "yes"  # the server's own request for a researcher (a bulk export's worker)
+        translated = req if real_ids else request.translated(conn, shown)
     scope.ensure_fresh(server, release)
-    shown = Deidentifier(release, rules, lambda ids: scope.covered_among(server, release, ids))
-    real_ids = req.header(REAL_IDS) == "yes"  # the server's own request for a researcher (a bulk export's worker)
-    translated = req if real_ids else _translated(server, req, parts, release, rules, shown)
     try:
         response = run(translated)
     except FhirError as error:
@@ -68,80 +67,81 @@ def _headers(headers: dict[str, str], shown: Deidentifier) -> dict[str, str]:
     return kept
 
 
-def _check_interaction(req: FhirRequest, parts: list[str], rules: ReleaseRules) -> None:
-    if any(p == "_history" for p in parts):
-        raise _denied("researchers see the current data only (no history)")
-    if parts[:1] == ["bulk"]:
-        return  # their own exports' status and files (the exports are made through this layer)
-    operation = next((p for p in parts if p.startswith("$")), None)
-    if operation is not None:
-        if operation not in RESEARCH_OPERATIONS:
-            raise _denied(f"the operation {operation} is not open to researchers")
-        if parts[:1] == ["ViewDefinition"]:
-            return  # the views run over what this layer shows
-    elif req.method not in ("GET", "HEAD") and not (req.method == "POST" and parts[-1:] == ["_search"]):
-        raise _denied("researchers read and search only")
-    if parts and parts[0] != "metadata" and not parts[0].startswith("$") and not rules.visible(parts[0]):
-        raise _denied(f"{parts[0]} is not released to researchers")
+class _ResearchRequest:
+    """One researcher request under its release: the checks, and its pseudonyms translated."""
 
+    def __init__(self, server: Any, req: FhirRequest, release: Release, rules: ReleaseRules) -> None:
+        self.server, self.req, self.release, self.rules = server, req, release, rules
+        self.parts = [p for p in req.path.strip("/").split("/") if p]
+        self.resource_type = self.parts[0] if self.parts and self.parts[0][:1].isupper() else None
 
-def _check_search(server: Any, req: FhirRequest, parts: list[str], rules: ReleaseRules, release: Release) -> None:
-    resource_type = parts[0] if parts and parts[0][:1].isupper() else None
-    for name, value in req.query:
-        base = name.split(":")[0]
-        if name.startswith("_has:"):
-            _check_has(server, name, rules, release)
-            continue
-        if base in CONTROLS:
-            if base == "_sort":
-                for key in value.split(","):
-                    _check_param(server, resource_type, key.strip().lstrip("-"), rules, release)
-            if base in ("_include", "_revinclude"):
-                target = value.split(":")[0]
-                if target != "*" and not rules.visible(target):
-                    raise _denied(f"{target} is not released to researchers")
-            continue
-        if base == "_type":
-            for kind in value.split(","):
-                if kind and not rules.visible(kind):
-                    raise _denied(f"{kind} is not released to researchers")
-            continue
-        chain = name.split(".")
-        _check_param(server, resource_type, chain[0].split(":")[0], rules, release)
-        for link in chain[1:]:
-            target = chain[0].split(":")[1] if ":" in chain[0] else None
-            _check_param(server, target, link.split(":")[0], rules, release)
+    def check_interaction(self) -> None:
+        parts, req = self.parts, self.req
+        if any(p == "_history" for p in parts):
+            raise _denied("researchers see the current data only (no history)")
+        if parts[:1] == ["bulk"]:
+            return  # their own exports' status and files (the exports are made through this layer)
+        operation = next((p for p in parts if p.startswith("$")), None)
+        if operation is not None:
+            if operation not in RESEARCH_OPERATIONS:
+                raise _denied(f"the operation {operation} is not open to researchers")
+            if parts[:1] == ["ViewDefinition"]:
+                return  # the views run over what this layer shows
+        elif req.method not in ("GET", "HEAD") and not (req.method == "POST" and parts[-1:] == ["_search"]):
+            raise _denied("researchers read and search only")
+        if parts and parts[0] != "metadata" and not parts[0].startswith("$"):
+            self._check_visible(parts[0])
 
-
-def _check_has(server: Any, name: str, rules: ReleaseRules, release: Release) -> None:
-    """``_has:Type:reference:param`` (possibly nested): every type released, every parameter allowed."""
-    pieces = name.split(":")
-    while len(pieces) >= 4 and pieces[0] == "_has":
-        kind, param = pieces[1], pieces[3]
-        if not rules.visible(kind):
+    def _check_visible(self, kind: str) -> None:
+        if not self.rules.visible(kind):
             raise _denied(f"{kind} is not released to researchers")
-        if param != "_has":
-            _check_param(server, kind, param, rules, release)
-        pieces = pieces[3:]
 
+    def check_search(self) -> None:
+        for name, value in self.req.query:
+            base = name.split(":")[0]
+            if name.startswith("_has:"):
+                self._check_has(name)
+            elif base == "_sort":
+                for key in value.split(","):
+                    self._check_param(self.resource_type, key.strip().lstrip("-"))
+            elif base in ("_include", "_revinclude"):
+                if value.split(":")[0] != "*":
+                    self._check_visible(value.split(":")[0])
+            elif base == "_type":
+                for kind in filter(None, value.split(",")):
+                    self._check_visible(kind)
+            elif base not in CONTROLS:
+                chain = name.split(".")
+                self._check_param(self.resource_type, chain[0].split(":")[0])
+                target = chain[0].split(":")[1] if ":" in chain[0] else None
+                for link in chain[1:]:
+                    self._check_param(target, link.split(":")[0])
 
-def _check_param(server: Any, resource_type: str | None, param: str, rules: ReleaseRules, release: Release) -> None:
-    if param in rules.search_blocked:
-        raise _denied(f"researchers may not search by {param}")
-    if release.shift_dates and resource_type and server.param_types(resource_type).get(param) == "date":
-        raise _denied(f"the dates of this release are shifted: researchers may not search or sort by {param}")
+    def _check_has(self, name: str) -> None:
+        """``_has:Type:reference:param`` (possibly nested): every type released, every parameter allowed."""
+        pieces = name.split(":")
+        while len(pieces) >= 4 and pieces[0] == "_has":
+            kind, param = pieces[1], pieces[3]
+            self._check_visible(kind)
+            if param != "_has":
+                self._check_param(kind, param)
+            pieces = pieces[3:]
 
+    def _check_param(self, resource_type: str | None, param: str) -> None:
+        if param in self.rules.search_blocked:
+            raise _denied(f"researchers may not search by {param}")
+        shifted = self.release.shift_dates and resource_type
+        if shifted and self.server.param_types(resource_type).get(param) == "date":
+            raise _denied(f"the dates of this release are shifted: researchers may not search or sort by {param}")
 
-def _translated(
-    server: Any, req: FhirRequest, parts: list[str], release: Release, rules: ReleaseRules, shown: Deidentifier
-) -> FhirRequest:
-    """``req`` with the release's pseudonyms replaced by the ids they stand for."""
-    with server.db.reading() as conn:
+    def translated(self, conn: Any, shown: Deidentifier) -> FhirRequest:
+        """The request with the release's pseudonyms replaced by the ids they stand for."""
+        req, parts, rules, resource_type = self.req, self.parts, self.rules, self.resource_type
 
-        def real(resource_type: str, alias: str) -> str | None:
-            found = pseudonyms.real_id(conn, release.id, resource_type, alias)
+        def real(kind: str, alias: str) -> str | None:
+            found = pseudonyms.real_id(conn, self.release.id, kind, alias)
             if found is not None:
-                shown.real_to_pseudo[f"{resource_type}/{found}"] = f"{resource_type}/{alias}"
+                shown.real_to_pseudo[f"{kind}/{found}"] = f"{kind}/{alias}"
             return found
 
         path = req.path
@@ -150,15 +150,14 @@ def _translated(
             if found is None:
                 raise FhirError(404, [Issue("not-found", f"{parts[0]}/{parts[1]} is not known")])
             path = "/".join([parts[0], found, *parts[2:]])
-        resource_type = parts[0] if parts and parts[0][:1].isupper() else None
-        types = server.param_types(resource_type) if resource_type else {}
+        types = self.server.param_types(resource_type) if resource_type else {}
         query = []
         for name, value in req.query:
             base = name.split(":")[0]
             if base == "_id" or (types.get(base) == "reference" and "." not in name):
                 value = ",".join(_real_reference(v, base, name, resource_type, rules, real) for v in value.split(","))
             query.append((name, value))
-    return FhirRequest(req.method, path, query, req.headers, req.body, req.content_type, principal=req.principal)
+        return FhirRequest(req.method, path, query, req.headers, req.body, req.content_type, principal=req.principal)
 
 
 def _real_reference(

@@ -7,7 +7,7 @@ makes its pseudonyms and date offsets — the same in every request, different i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from fhir_server.errors import FhirError, Issue
@@ -56,8 +56,7 @@ def release_of(settings: Settings, study_id: str, study: dict[str, Any] | None, 
     """The release ``study`` (the ResearchStudy ``study_id``, None when there is none) grants today; 403 with the
     reason when it grants nothing."""
     if study is None:
-        return_reason = f"the data release ResearchStudy/{study_id} does not exist"
-        raise _denied(return_reason)
+        raise _denied(f"the data release ResearchStudy/{study_id} does not exist")
     status = study.get("status")
     if status not in APPROVED:
         raise _denied(f"the data release ResearchStudy/{study_id} is {status}, not approved")
@@ -87,7 +86,3 @@ def study_id_of(principal_study: str | None, settings: Settings) -> str:
     if settings.auth == "dev":
         return DEMO_STUDY
     raise _denied("the researcher's token names no data release (study)")
-
-
-def today_of(now: datetime) -> date:
-    return now.date()

@@ -52,3 +52,10 @@ class ReleaseRules:
 @cache
 def release_rules() -> ReleaseRules:
     return ReleaseRules.from_json(json.loads(RULES_FILE.read_text("utf-8")))
+
+
+@cache
+def hidden_types(all_types: frozenset[str]) -> frozenset[str]:
+    """The resource types among ``all_types`` researchers never see (through searches, includes, compartments)."""
+    rules = release_rules()
+    return frozenset(t for t in all_types if not rules.visible(t))

@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, false, func, select
 
+from fhir_server.auth.patient_scope import rows_of_patients
 from fhir_server.research.release import Release
 from fhir_server.research.rules import ReleaseRules
 from fhir_server.storage.locks import serialise
@@ -24,7 +25,8 @@ from fhir_server.storage.schema import (
     search_reference,
     search_token,
 )
-from workers.registry.definitions import REGISTRY_SYSTEM, registry_definitions
+from workers.registry.definitions import REGISTRY_SYSTEM
+from workers.registry.registries import registries
 
 WATCHED = ("Consent", "EpisodeOfCare", "Patient")
 RESEARCH_PURPOSE = ("http://terminology.hl7.org/CodeSystem/v3-ActReason", "HRESCH")
@@ -32,13 +34,13 @@ REGISTRY_EXTENSION = "https://ryggrad.no/fhir/StructureDefinition/registry"
 
 
 def _consent_required(server: Any, registry: str) -> bool:
-    definition = registry_definitions(server.definitions).get(registry)
+    definition = registries(server).get(registry)
     return True if definition is None else definition.consent_required
 
 
 def registry_forms(server: Any, registry: str) -> tuple[str, ...]:
     """The canonical URLs (without version) of the registry's forms."""
-    definition = registry_definitions(server.definitions).get(registry)
+    definition = registries(server).get(registry)
     if definition is None:
         return ()
     return tuple(sorted({a.questionnaire.split("|")[0] for a in definition.actions}))
@@ -136,21 +138,8 @@ def condition(server: Any, release: Release, rules: ReleaseRules, resource_type:
     released = rules.released.get(resource_type)
     if released is None:
         return false()
-    ref = search_reference.c
     covered = select(research_scope.c.patient_id).where(research_scope.c.study == release.id)
-    clauses: list[ColumnElement[bool]] = []
-    if "" in released.patient_params:
-        clauses.append(resource.c.id.in_(covered))
-    params = [p for p in released.patient_params if p]
-    if params:
-        theirs = select(ref.rid).where(
-            ref.resource_type == resource_type,
-            ref.param.in_(params),
-            ref.target_type == "Patient",
-            ref.target_id.in_(covered),
-        )
-        clauses.append(resource.c.rid.in_(theirs))
-    restriction = or_(*clauses) if len(clauses) > 1 else clauses[0]
+    restriction = rows_of_patients(resource_type, released.patient_params, covered)
     registry_data = _registry_condition(server, release, resource_type)
     return restriction if registry_data is None else and_(restriction, registry_data)
 

@@ -85,10 +85,9 @@ class Context:
         if self.principal is None or self.principal.role == "registry-admin":
             return frozenset()
         if self.principal.role == "researcher":  # everything not released to researchers
-            from fhir_server.research.rules import release_rules
+            from fhir_server.research.rules import hidden_types
 
-            rules = release_rules()
-            return frozenset(t for t in self.server.resource_types if not rules.visible(t)) | AUDIT_ONLY_TYPES
+            return hidden_types(self.server.resource_types) | AUDIT_ONLY_TYPES
         return AUDIT_ONLY_TYPES
 
     @property

@@ -268,15 +268,21 @@ def _is_this(node: Any) -> bool:
     return isinstance(invocation, dict) and invocation.get("type") == "ThisInvocation"
 
 
-def _string_literal(node: Any) -> str | None:
-    """The text of a plain string literal that cannot be read as a date or number, else None."""
+def _literal(node: Any) -> dict | None:
+    """The literal node of a TermExpression that is a literal, else None."""
     if not isinstance(node, dict) or node.get("type") != "TermExpression":
         return None
     term = (node.get("children") or [None])[0]
     if not isinstance(term, dict) or term.get("type") != "LiteralTerm":
         return None
     literal = (term.get("children") or [None])[0]
-    if not isinstance(literal, dict) or literal.get("type") != "StringLiteral":
+    return literal if isinstance(literal, dict) else None
+
+
+def _string_literal(node: Any) -> str | None:
+    """The text of a plain string literal that cannot be read as a date or number, else None."""
+    literal = _literal(node)
+    if literal is None or literal.get("type") != "StringLiteral":
         return None
     text = str(literal.get("text", ""))
     if len(text) < 2 or text[0] != "'" or text[-1] != "'":
@@ -517,13 +523,8 @@ class IifShortcut:
 
 def _constant(node: Any) -> Constant | None:
     """An integer literal or ``{}`` as a TermExpression, else None."""
-    if not isinstance(node, dict) or node.get("type") != "TermExpression":
-        return None
-    term = (node.get("children") or [None])[0]
-    if not isinstance(term, dict) or term.get("type") != "LiteralTerm":
-        return None
-    literal = (term.get("children") or [None])[0]
-    if not isinstance(literal, dict):
+    literal = _literal(node)
+    if literal is None:
         return None
     text = str(literal.get("text", ""))
     if literal.get("type") == "NullLiteral":

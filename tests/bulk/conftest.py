@@ -4,8 +4,6 @@ per backend, spoken to with a real HTTP client; the worker's job run in-process 
 from __future__ import annotations
 
 import random
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,13 +14,13 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 import pytest
-import uvicorn
 
 from fhir_server.bulk.runner import run_export
 from fhir_server.http.app import create_app
 from fhir_server.server import FhirServer
 from fhir_server.settings import Settings
 from tests.rest.helpers import unique
+from tests.served import served_in_thread
 
 
 def fresh_unit() -> str:
@@ -128,37 +126,33 @@ def keyed(resources: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def running_exporter(server: FhirServer, data_dir: Path, **overrides: Any) -> Iterator[Exporter]:
     """``server``'s database and definitions served by uvicorn on 127.0.0.1 with small export files and pages
     (``overrides``: other settings)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}/fhir"
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=server.settings.resolved_database_url,
-        base_url=base,
-        auth="dev",
-        rate_limit_per_minute=0,
-        bulk_retry_after_s=1,
-        bulk_file_max_resources=7,  # small files: every export here rolls over
-        bulk_page_size=5,  # several pages per search
-        bulk_max_jobs_per_client=100,
-    ).model_copy(update=overrides)
-    srv = FhirServer(settings, db=server.db, definitions=server.definitions)
-    web = uvicorn.Server(uvicorn.Config(create_app(server=srv), log_level="warning"))
-    thread = threading.Thread(target=web.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not web.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    exporter = Exporter(srv, base)
+    made: list[FhirServer] = []
+
+    def app(base: str) -> Any:
+        settings = Settings(
+            data_dir=data_dir,
+            database_url=server.settings.resolved_database_url,
+            base_url=base,
+            auth="dev",
+            rate_limit_per_minute=0,
+            bulk_retry_after_s=1,
+            bulk_file_max_resources=7,  # small files: every export here rolls over
+            bulk_page_size=5,  # several pages per search
+            bulk_max_jobs_per_client=100,
+        ).model_copy(update=overrides)
+        made.append(FhirServer(settings, db=server.db, definitions=server.definitions))
+        return create_app(server=made[0])
+
     try:
-        yield exporter
+        with served_in_thread(app) as base:
+            exporter = Exporter(made[0], base)
+            try:
+                yield exporter
+            finally:
+                exporter.http.close()
     finally:
-        exporter.http.close()
-        web.should_exit = True
-        thread.join(10)
-        sock.close()
-        srv.close()
+        for srv in made:
+            srv.close()
 
 
 @pytest.fixture(scope="session")

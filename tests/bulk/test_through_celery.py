@@ -4,7 +4,6 @@ the filesystem broker), a kick-off over HTTP queued to the worker, polled until 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,17 +12,13 @@ from pathlib import Path
 import httpx
 import orjson
 
+from tests.e2e.processes import free_port
+
 BIN = Path(sys.executable).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_an_export_runs_in_the_served_worker(tmp_path):
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}/fhir"
     env = {**os.environ, "RYGGRAD_DATA_DIR": str(tmp_path), "RYGGRAD_BASE_URL": base, "RYGGRAD_AUTH": "dev"}
     env["RYGGRAD_BULK_RETRY_AFTER_S"] = "1"

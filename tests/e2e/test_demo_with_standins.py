@@ -4,7 +4,6 @@ the clock reaches their day, sends the forms to the Helsenorge stand-in; a SIGTE
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.processes import free_port, wait_for
+from tests.e2e.processes import free_port, served_environment, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -31,16 +30,7 @@ def _count(base: str, headers: dict[str, str], path: str, **params: str) -> int:
 def test_the_demo_runs_the_registry_among_its_standins(tmp_path: Path):
     port = free_port()
     base = f"http://127.0.0.1:{port}/fhir"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RYGGRAD_")}
-    env.update(
-        RYGGRAD_DATA_DIR=str(tmp_path),
-        RYGGRAD_BASE_URL=base,
-        RYGGRAD_AUTH="dev",
-        RYGGRAD_CLOCK_TRAVEL="true",
-        RYGGRAD_RATE_LIMIT_PER_MINUTE="0",
-        RYGGRAD_SWEEP_INTERVAL_S="0.5",
-        RYGGRAD_REGISTRY_ACTIVATION_INTERVAL_S="1",
-    )
+    env = served_environment(tmp_path, base)
     ryggrad = [str(BIN / "ryggrad")]
     for step in (["migrate"], ["load", "profiles"]):
         subprocess.run([*ryggrad, *step], env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)

@@ -4,7 +4,6 @@ goes out to a Helsenorge-like task endpoint on 127.0.0.1."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid
@@ -16,7 +15,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from fhir_server.norway.identifiers import FNR_SYSTEM, ORGNR_SYSTEM, RESH_SYSTEM
-from tests.e2e.processes import free_port, wait_for
+from tests.e2e.processes import free_port, served_environment, wait_for
 from tests.subscriptions.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,17 +29,7 @@ def test_an_ehr_appointment_becomes_a_form_sent_on_its_day(tmp_path: Path):
     receiver = Receiver()
     port = free_port()
     base = f"http://127.0.0.1:{port}/fhir"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RYGGRAD_")}
-    env.update(
-        RYGGRAD_DATA_DIR=str(tmp_path),
-        RYGGRAD_BASE_URL=base,
-        RYGGRAD_AUTH="dev",
-        RYGGRAD_CLOCK_TRAVEL="true",
-        RYGGRAD_RATE_LIMIT_PER_MINUTE="0",
-        RYGGRAD_SWEEP_INTERVAL_S="0.5",
-        RYGGRAD_REGISTRY_ACTIVATION_INTERVAL_S="1",
-        RYGGRAD_REGISTRY_HELSENORGE_TASK_URL=f"{receiver.url}/oppgave/v1/Task",
-    )
+    env = served_environment(tmp_path, base, RYGGRAD_REGISTRY_HELSENORGE_TASK_URL=f"{receiver.url}/oppgave/v1/Task")
     ryggrad = [str(BIN / "ryggrad")]
     subprocess.run([*ryggrad, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True, timeout=120)
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed below

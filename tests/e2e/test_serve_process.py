@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,17 +10,13 @@ from pathlib import Path
 
 import httpx
 
+from tests.e2e.processes import free_port
+
 BIN = Path(sys.executable).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_serve_answers_over_http(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "RYGGRAD_DATA_DIR": str(tmp_path),

@@ -10,13 +10,6 @@ from tests.standins.dips import DipsStandIn
 from tests.standins.helseid import HelseIdStandIn
 
 
-@pytest.fixture(scope="module")
-def helseid() -> Iterator[HelseIdStandIn]:
-    stand_in = HelseIdStandIn()
-    yield stand_in
-    stand_in.close()
-
-
 @pytest.fixture
 def dips(helseid: HelseIdStandIn) -> Iterator[DipsStandIn]:
     stand_in = DipsStandIn(helseid)

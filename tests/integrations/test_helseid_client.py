@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +15,6 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -25,6 +22,7 @@ from fhir_server.http.app import create_app
 from fhir_server.integrations.helseid import HelseIdClient, HelseIdError, load_signing_key
 from fhir_server.server import FhirServer
 from fhir_server.settings import Settings
+from tests.served import served_in_thread
 from tests.standins.helseid import HelseIdStandIn, RegisteredClient
 from tests.subscriptions.receiver import Receiver
 
@@ -50,13 +48,6 @@ def write_pem(path: Path, key: rsa.RSAPrivateKey) -> Path:
 
 def public_jwk(key: Any) -> dict[str, Any]:
     return jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
-
-
-@pytest.fixture(scope="module")
-def helseid() -> Iterator[HelseIdStandIn]:
-    stand_in = HelseIdStandIn()
-    yield stand_in
-    stand_in.close()
 
 
 @pytest.fixture
@@ -199,33 +190,22 @@ def test_a_resource_request_carries_a_fresh_proof_for_its_method_url_and_token(h
 @contextmanager
 def serving(server: FhirServer, stand_in: HelseIdStandIn, tmp_path: Path) -> Iterator[str]:
     """The FHIR server on 127.0.0.1 (uvicorn in a thread) in jwt mode, trusting the stand-in; yields its base."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}/fhir"
-    settings = Settings(
-        data_dir=tmp_path,
-        database_url=str(server.db.url),
-        base_url=base,
-        auth="jwt",
-        auth_issuer=stand_in.issuer,
-        auth_jwks_url=stand_in.jwks_uri,
-        auth_audience="nhn:ryggrad",
-        rate_limit_per_minute=0,
-    )
-    trusting = FhirServer(settings, db=server.db, definitions=server.definitions)
-    web = uvicorn.Server(uvicorn.Config(create_app(server=trusting), log_level="warning"))
-    thread = threading.Thread(target=web.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not web.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    try:
+
+    def app(base: str) -> Any:
+        settings = Settings(
+            data_dir=tmp_path,
+            database_url=str(server.db.url),
+            base_url=base,
+            auth="jwt",
+            auth_issuer=stand_in.issuer,
+            auth_jwks_url=stand_in.jwks_uri,
+            auth_audience="nhn:ryggrad",
+            rate_limit_per_minute=0,
+        )
+        return create_app(server=FhirServer(settings, db=server.db, definitions=server.definitions))
+
+    with served_in_thread(app) as base:
         yield base
-    finally:
-        web.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 def test_the_server_accepts_the_stand_ins_dpop_token_and_refuses_it_with_another_keys_proof(

@@ -16,6 +16,7 @@ from fhir_server.norway.identifiers import FNR_SYSTEM
 from fhir_server.server import FhirServer
 from tests.profiles.test_registry_forms import PROFILES, answered_response
 from tests.registry.test_appointment_workflow import World
+from tests.standins.helsenorge import Helsenorge
 from tests.subscriptions.receiver import Receiver
 from workers.registry.subscriptions import INTERNAL, ensure_subscriptions
 
@@ -129,3 +130,18 @@ def pre_consultation_answers() -> dict[str, Any]:
     """The NNRR pre-consultation form answered in full (every item its first option)."""
     form = json.loads((PROFILES / "Questionnaire-nnrr-pre-consultation.json").read_text())
     return answered_response(form, "completed")
+
+
+@pytest.fixture
+def helsenorge(
+    dispatching: tuple[World, Receiver, Mailbox], server: FhirServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[World, Helsenorge]]:
+    """The Helsenorge stand-in as the only dispatch channel."""
+    world, _, _ = dispatching
+    standin = Helsenorge()
+    monkeypatch.setattr(server.settings, "registry_helsenorge_task_url", standin.url)
+    monkeypatch.setattr(server.settings, "registry_dispatch_channels", ["helsenorge"])
+    try:
+        yield world, standin
+    finally:
+        standin.stop()

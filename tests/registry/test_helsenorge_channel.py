@@ -30,20 +30,6 @@ from workers.registry.dispatch import dispatch_task, sync_task
 SYNC = "registry-dispatch-sync"
 
 
-@pytest.fixture
-def helsenorge(dispatching: Any, server: FhirServer) -> Iterator[tuple[World, Helsenorge]]:
-    world, _, _ = dispatching
-    standin = Helsenorge()
-    settings = server.settings
-    saved = settings.registry_helsenorge_task_url, settings.registry_dispatch_channels
-    settings.registry_helsenorge_task_url, settings.registry_dispatch_channels = standin.url, ["helsenorge"]
-    try:
-        yield world, standin
-    finally:
-        settings.registry_helsenorge_task_url, settings.registry_dispatch_channels = saved
-        standin.stop()
-
-
 def _guid(task: dict[str, Any]) -> str:
     return next(f"{GUID_SYSTEM}|{i['value']}" for i in task["identifier"] if i["system"] == GUID_SYSTEM)
 
@@ -209,16 +195,14 @@ def test_the_standin_names_what_is_wrong():
 # -- HelseID: Helsenorge requires a DPoP-bound token for its own audience ------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def helseid() -> Iterator[HelseIdStandIn]:
-    stand_in = HelseIdStandIn()
-    yield stand_in
-    stand_in.close()
-
-
 @pytest.fixture
 def secured(
-    dispatching: Any, server: FhirServer, helseid: HelseIdStandIn, tmp_path: Path, request: pytest.FixtureRequest
+    dispatching: Any,
+    server: FhirServer,
+    helseid: HelseIdStandIn,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[tuple[World, Helsenorge, RegisteredClient]]:
     """Helsenorge requiring HelseID tokens, and Ryggrad configured as a HelseID client allowed its scope."""
     world, _, _ = dispatching
@@ -239,14 +223,11 @@ def secured(
         "helseid_scopes": ["nhn:ryggrad/system/Patient.rs"],  # Ryggrad's own API: not what Helsenorge takes
         "registry_helsenorge_scopes": [SCOPE],
     }
-    saved = {name: getattr(server.settings, name) for name in configured}
     for name, value in configured.items():
-        setattr(server.settings, name, value)
+        monkeypatch.setattr(server.settings, name, value)
     try:
         yield world, standin, registered
     finally:
-        for name, value in saved.items():
-            setattr(server.settings, name, value)
         standin.stop()
 
 

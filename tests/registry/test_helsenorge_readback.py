@@ -5,7 +5,6 @@ nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,24 +23,10 @@ SYNC = "registry-dispatch-sync"
 
 
 @pytest.fixture
-def helsenorge(dispatching: Any, server: FhirServer) -> Iterator[tuple[World, Helsenorge]]:
-    world, _, _ = dispatching
-    standin = Helsenorge()
-    settings = server.settings
-    configured = {
-        "registry_helsenorge_task_url": standin.url,
-        "registry_dispatch_channels": ["helsenorge"],
-        "registry_helsenorge_readback_batch": 100_000,  # every form in the shared database in one run
-    }
-    saved = {name: getattr(settings, name) for name in configured}
-    for name, value in configured.items():
-        setattr(settings, name, value)
-    try:
-        yield world, standin
-    finally:
-        for name, value in saved.items():
-            setattr(settings, name, value)
-        standin.stop()
+def helsenorge(helsenorge: Any, server: FhirServer, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The shared stand-in fixture, every form in the shared database read back in one run."""
+    monkeypatch.setattr(server.settings, "registry_helsenorge_readback_batch", 100_000)
+    return helsenorge
 
 
 def _sent(world: World, server: FhirServer, registry: str, due: str) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from fhir_server.cli import app
 from fhir_server.norway.identifiers import RESH_SYSTEM
 from tests.indicators.test_opr_tables import YEAR, write_opr_year
 from tests.reports.printed import PDF_UNAVAILABLE, printed
-from tests.reports.test_report_cli import same_database  # noqa: F401 - the CLI's settings point at the test server
 from tests.rest.helpers import unique
 from workers.reports.opr_report import build_opr_report, render_opr
 
@@ -33,7 +32,7 @@ def clinic(server, client) -> tuple[str, str]:
     return f"Organization/{unit}", resh
 
 
-def test_the_cli_writes_the_opr_tables(clinic, same_database, tmp_path: Path):  # noqa: F811
+def test_the_cli_writes_the_opr_tables(clinic, same_database, tmp_path: Path):
     _, resh = clinic
     result = CliRunner().invoke(
         app,

@@ -4,22 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from fhir_server.cli import app
-from fhir_server.settings import get_settings
-
-
-@pytest.fixture
-def same_database(server, monkeypatch):
-    """The CLI's settings (from the environment) point at the test server's database."""
-    monkeypatch.setenv("RYGGRAD_DATA_DIR", str(server.settings.data_dir))
-    monkeypatch.setenv("RYGGRAD_DATABASE_URL", server.settings.resolved_database_url)
-    monkeypatch.setenv("RYGGRAD_BASE_URL", server.settings.base_url)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_the_cli_writes_the_units_report(report_world, same_database, tmp_path: Path):

@@ -18,7 +18,6 @@ from fhir_server import cli
 from fhir_server.auth.principal import Principal
 from fhir_server.auth.scopes import parse_scopes
 from fhir_server.datasets.export import ExportError, export, study_views
-from fhir_server.settings import get_settings
 from tests.profiles.test_registry_forms import answered_response
 from tests.rest.helpers import patient, unique
 from tests.views.test_form_datasets import PROFILES
@@ -97,17 +96,6 @@ def test_a_clinician_gets_no_dataset(server, tmp_path: Path):
     with pytest.raises(Exception, match="registry administration"):
         export(server, clinician, study_views(server, ADMIN, "none", VIEWS[:1]), "csv", tmp_path)
     assert not list(tmp_path.iterdir())
-
-
-@pytest.fixture
-def same_database(server, monkeypatch):
-    """The CLI's settings (from the environment) point at the test server's database."""
-    monkeypatch.setenv("RYGGRAD_DATA_DIR", str(server.settings.data_dir))
-    monkeypatch.setenv("RYGGRAD_DATABASE_URL", server.settings.resolved_database_url)
-    monkeypatch.setenv("RYGGRAD_BASE_URL", server.settings.base_url)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_the_cli_acts_as_the_studys_researcher():
