@@ -90,8 +90,11 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# the benchmark suite, one report per run in bench/results/ (not part of `make test`):
+#   make bench [BACKEND=postgresql|sqlite] [SIZE=100k|1m] [ONLY=ingest,read,...] [QUICK=1] [BENCH_ARGS=...]
 bench: install-test
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(if $(BACKEND),--backend $(BACKEND)) $(if $(SIZE),--size $(SIZE)) \
+	  $(if $(ONLY),--only $(ONLY)) $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .ryggrad .pytest_cache ig/node_modules ig/fsh-generated portal/node_modules

@@ -81,6 +81,7 @@ async def _run(spec: LoadSpec) -> LoadResult:
         p99_ms=cuts[98] * 1000,
         bad_responses=sum(b for b in bad if isinstance(b, int)),
         socket_errors=errors,
+        p95_ms=cuts[94] * 1000,
     )
 
 

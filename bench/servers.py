@@ -127,11 +127,14 @@ def server_overrides() -> dict[str, str]:
 
 
 @contextmanager
-def ryggrad_server(database_url: str, data_dir: Path) -> Iterator[RunningServer]:
-    """``ryggrad migrate`` then ``ryggrad serve`` on a free loopback port, ready (``/healthz`` answers 200)."""
+def ryggrad_server(
+    database_url: str, data_dir: Path, serve_args: tuple[str, ...] = (), extra_env: dict[str, str] | None = None
+) -> Iterator[RunningServer]:
+    """``ryggrad migrate`` then ``ryggrad serve [serve_args]`` on a free loopback port, ready (``/healthz`` answers
+    200); ``extra_env`` is added to its environment."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    env = ryggrad_env(database_url, data_dir, port)
+    env = {**ryggrad_env(database_url, data_dir, port), **(extra_env or {})}
     log_path = data_dir / "server.log"
     with log_path.open("ab") as log:
         subprocess.run(
@@ -142,7 +145,7 @@ def ryggrad_server(database_url: str, data_dir: Path) -> Iterator[RunningServer]
         [*_ryggrad_command(), "token", "--role", "registry-admin"], cwd=REPO_ROOT, env=env, capture_output=True,
         text=True, check=True, timeout=120,
     ).stdout.strip()  # fmt: skip
-    command = [*_ryggrad_command(), "serve", "--host", LOOPBACK, "--port", str(port)]
+    command = [*_ryggrad_command(), "serve", "--host", LOOPBACK, "--port", str(port), *serve_args]
     with _serving(command, env, port, log_path) as server:
         server.auth = {"Authorization": f"Bearer {token}"}
         yield server

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from fhir_server import bench_command as _bench
 from fhir_server.settings import Settings, get_settings
 
 app = typer.Typer(help="Ryggrad: a FHIR R4 server for Norwegian medical quality registries.", no_args_is_help=True)
@@ -510,6 +511,9 @@ def export_command(
     for item in written:
         console.print(f"{item.view}: {item.rows} rows → {item.path}")
     console.print(f"data dictionary → {folder / 'dictionary.md'}, {folder / 'dictionary.csv'}")
+
+
+app.command("bench", context_settings=_bench.CONTEXT)(_bench.bench)
 
 
 if __name__ == "__main__":
