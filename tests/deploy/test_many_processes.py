@@ -1,13 +1,14 @@
 """Many machines on one: two API processes (``ryggrad serve --no-worker``), two workers and the scheduler
 (``ryggrad beat``) against one PostgreSQL and one Redis. Two EHR clients push a day's NNRR first consultations
-through both APIs at once (a third of them through both), a worker is killed while it holds a Subscription's lease
-and an API process while requests are in flight; the clients go on through the API left, as a load balancer would
-route them. Nothing is restarted: the surviving worker takes the dead one's leases over once they expire.
+through both APIs at once (a third of them through both). The worker sending a notification is killed (SIGKILL)
+before the answer reaches it, and an API process while requests are in flight; the clients go on through the API
+left, as a load balancer would route them. Nothing is restarted: the surviving worker takes the dead one's leases
+over once they expire.
 
 Then, once quiet: every appointment, patient, episode and PROM Task exists exactly once; the rest-hook subscriber
-got each Task's creation under exactly one event id (it may see that id more than once — delivery is at least once
-with the id as the idempotency key — so the visible effect, de-duplicated by it, is exactly once); and after the
-clock moves to the forms' day, Helsenorge got each form exactly once."""
+got each Task's creation under exactly one event id — the notification the killed worker sent arrives again under
+the same id (delivery is at least once, the id is the idempotency key), so the effect, de-duplicated by it, is
+exactly once; and after the clock moves to the forms' day, Helsenorge got each form exactly once."""
 
 from __future__ import annotations
 
@@ -23,15 +24,22 @@ from sqlalchemy import create_engine, text
 
 from fhir_server.norway.identifiers import FNR_SYSTEM, ORGNR_SYSTEM, RESH_SYSTEM
 from tests.deploy.cluster import Cluster, Service
+from tests.deploy.hook import Hook, socket_owner
 from tests.deploy.traffic import Balancer, appointment_id, day_of_appointments
 from tests.e2e.processes import wait_for
 from tests.standins.helsenorge import Helsenorge
-from tests.subscriptions.receiver import Receiver
 
 ORGNR = "974589095"
 APPOINTMENTS = 300
 OPENED_BY = "https://ryggrad.no/fhir/sid/opening-appointment"
 GUID_SYSTEM = "urn:ietf:rfc:3986"
+
+
+@pytest.fixture
+def hook() -> Any:
+    receiver = Hook()
+    yield receiver
+    receiver.stop()
 
 
 @pytest.fixture
@@ -42,7 +50,7 @@ def helsenorge() -> Any:
 
 
 def test_a_day_through_two_apis_and_two_workers_survives_losing_one_of_each(
-    cluster: Cluster, receiver: Receiver, helsenorge: Helsenorge
+    cluster: Cluster, hook: Hook, helsenorge: Helsenorge
 ) -> None:
     started = time.monotonic()
     cluster.env["RYGGRAD_REGISTRY_HELSENORGE_TASK_URL"] = helsenorge.url
@@ -67,7 +75,7 @@ def test_a_day_through_two_apis_and_two_workers_survives_losing_one_of_each(
         "status": "requested",
         "reason": "new PROM Tasks, to a receiver that de-duplicates by X-Ryggrad-Event-Id",
         "criteria": "Task?status=requested",
-        "channel": {"type": "rest-hook", "endpoint": receiver.url, "payload": "application/fhir+json"},
+        "channel": {"type": "rest-hook", "endpoint": hook.url, "payload": "application/fhir+json"},
     }
     made = httpx.post(f"{base}/Subscription", json=subscription, headers=admin)
     assert made.status_code == 201, made.text
@@ -100,7 +108,7 @@ def test_a_day_through_two_apis_and_two_workers_survives_losing_one_of_each(
         thread.start()
     total = len(first) + len(second)
     wait_for(lambda: sum(pushed.values()) >= total // 4 or errors, "a quarter of the pushes", 60)
-    killed_worker = _kill_the_busy_worker(cluster, workers)
+    killed_worker, held = _kill_the_sender(cluster, workers, hook)
     wait_for(lambda: sum(pushed.values()) >= total // 2 or errors, "half of the pushes", 60)
     cluster.kill(apis[0])  # with requests of both clients in flight, most likely
     for thread in clients:
@@ -135,18 +143,18 @@ def test_a_day_through_two_apis_and_two_workers_survives_losing_one_of_each(
     assert per_appointment == Counter({a: 1 for a in expected}), per_appointment.most_common(3)
     assert {t["status"] for t in tasks} == {"requested"}
 
-    # each Task's creation notified under one event id (redeliveries of that id allowed, and counted)
-    deliveries = [r for r in receiver.snapshot() if r.method == "PUT"]
+    # each Task's creation notified under one event id; the one the killed worker sent came again, under its id
+    deliveries = hook.snapshot()
     events_of: dict[tuple[str, str], set[str]] = defaultdict(set)
     for delivery in deliveries:
-        body = delivery.json
-        events_of[(body["id"], body["meta"]["versionId"])].update(delivery.event_ids)
+        events_of[(delivery.resource_id, delivery.version_id)].update(delivery.event_ids)
     created = {task_id: events_of.get((task_id, "1"), set()) for task_id in (t["id"] for t in tasks)}
     missing = [t for t, ids in created.items() if not ids]
     twice = {t: ids for t, ids in created.items() if len(ids) > 1}
     assert not missing, f"{len(missing)} Task creations never notified"
     assert not twice, f"{len(twice)} Task creations notified under several event ids: {list(twice.items())[:3]}"
     assert {task_id for task_id, _ in events_of} <= set(created), "a notification of a Task that does not exist"
+    assert sum(d.event_ids == held.event_ids for d in deliveries) >= 2, "the killed worker's notification not resent"
     redelivered = len(deliveries) - len({e for d in deliveries for e in d.event_ids})
 
     # the forms' day: each goes to Helsenorge exactly once
@@ -165,26 +173,17 @@ def test_a_day_through_two_apis_and_two_workers_survives_losing_one_of_each(
     )
 
 
-def _kill_the_busy_worker(cluster: Cluster, workers: list[Service]) -> str:
-    """SIGKILL the worker holding a Subscription's lease — one in the middle of delivering; the first worker if
-    none is seen holding one within 10 s."""
-    engine = create_engine(cluster.database_url)
-    victim = workers[0]
+def _kill_the_sender(cluster: Cluster, workers: list[Service], hook: Hook) -> tuple[str, Any]:
+    """SIGKILL the worker that sent the next notification, while it waits for the answer; (its name, what it sent)."""
+    held = hook.hold_next()
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with engine.connect() as conn:
-                owners = conn.execute(text("SELECT lease_owner FROM subscription_state WHERE lease_owner IS NOT NULL"))
-                pids = {int(owner.split(":")[1]) for (owner,) in owners}
-            busy = [w for w in workers if w.group_pids() & pids]
-            if busy:
-                victim = busy[0]
-                break
-            time.sleep(0.02)
+        pids = {pid: worker for worker in workers for pid in worker.group_pids()}
+        sender = socket_owner(hook.held_port, hook.port, set(pids))
+        assert sender is not None, "the notification came from no worker"
+        cluster.kill(pids[sender])
     finally:
-        engine.dispose()
-    cluster.kill(victim)
-    return victim.name
+        hook.release()
+    return pids[sender].name, held
 
 
 def _quiet(cluster: Cluster) -> bool:
