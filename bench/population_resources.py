@@ -176,7 +176,7 @@ def appointment(
     made = demo_appointment(
         appointment_id=appointment_id,
         status=status,
-        nnrr_potential=nnrr_potential,
+        registry="nnrr" if nnrr_potential else None,  # the registry-potential flag, as the EHR pushes it
         description=description,
         start=start.replace(microsecond=0),
         end=start.replace(microsecond=0) + timedelta(minutes=minutes),

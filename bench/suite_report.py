@@ -72,6 +72,10 @@ def _value(v: float | None, unit: str) -> str:
     return f"{v:,.2f}" if abs(v) >= 1 else f"{v:.3f}"
 
 
+def _unit(unit: str) -> str:
+    return "" if unit == "share" else f" {unit}"
+
+
 def _ratio(f: dict[str, Any]) -> str:
     r = f["ratio"]
     if r is None:
@@ -113,7 +117,7 @@ def _figure_rows(r: dict[str, Any]) -> list[str]:
             limit = "" if f["limit"] is None else f"{_value(f['limit'], f['unit'])} ({f['limit_name']})"
             measure = f["measure"].replace("|", "\\|")
             rows.append(
-                f"| {title} | {measure} | {_value(f['value'], f['unit'])} {f['unit']} | {limit} | {_ratio(f)} "
+                f"| {title} | {measure} | {_value(f['value'], f['unit'])}{_unit(f['unit'])} | {limit} | {_ratio(f)} "
                 f"| {f['target'] or ''} | {_met(f['met'])} |"
             )
     return rows
