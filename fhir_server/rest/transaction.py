@@ -357,6 +357,7 @@ def _batch(
     """Each entry succeeds or fails on its own (a savepoint each), and the batch commits once."""
     responses = []
     wake: list[str] = []
+    active = None  # the live Subscriptions, read once unless an entry writes a Subscription
     with server.db.writing() as conn:
         for index, raw in enumerate(raw_entries):
             try:
@@ -364,8 +365,10 @@ def _batch(
                 entry.request.headers.update(prefer_headers)
                 with conn.begin_nested():
                     ctx = Context(server, conn, in_bundle=True, principal=principal)
+                    ctx.active_subscriptions = active
                     response = dispatch(ctx, entry.request)
                     wake += record(ctx)
+                active = None if entry.request.path.startswith("Subscription") else ctx.active_subscriptions
                 responses.append(response)
             except FhirError as error:
                 located = _entry_error(error, index)

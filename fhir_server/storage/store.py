@@ -14,10 +14,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Numeric, Table, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, DateTime, Numeric, and_, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from fhir_server.search.index.rows import IndexRows
+from fhir_server.storage import pg_writes
 from fhir_server.storage.schema import INDEX_TABLES, resource, resource_history
 
 # Statements built once: SQLAlchemy then reuses their compiled form, which matters on the ingest path.
@@ -34,8 +35,6 @@ _UPDATE_CURRENT = (
         content=bindparam("content"),
     )
 )
-_INSERT_INDEX = {kind: insert(table) for kind, table in INDEX_TABLES.items()}
-_INDEX_COLUMNS = {kind: tuple(table.c.keys()) for kind, table in INDEX_TABLES.items()}
 COPY_FROM = 64  # rows of one index table in one write from which COPY beats INSERT on PostgreSQL
 # SQLite: index rows go to the driver's executemany as plain tuples (SQLAlchemy's per-row parameter processing
 # cost more than the insert itself), with values in the forms SQLAlchemy stores: its DATETIME text, floats.
@@ -208,8 +207,11 @@ class ResourceStore:
                 raise IdTaken(f"{resource_type}/{resource_id}") from exc
         else:
             rid = self.conn.execute(_INSERT_CURRENT, row).scalar_one()
-        self.conn.execute(_INSERT_HISTORY, {**row, "method": method})
-        self.insert_index([(rid, resource_type, index)])
+        if self.conn.dialect.name == "postgresql":  # the history row and the index rows in one round trip
+            self.insert_index([(rid, resource_type, index)], [pg_writes.history_batch(row, method)])
+        else:
+            self.conn.execute(_INSERT_HISTORY, {**row, "method": method})
+            self.insert_index([(rid, resource_type, index)])
         return StoredVersion(resource_type, resource_id, 1, now, False, content, rid=rid, method=method)
 
     def queue_new(
@@ -233,9 +235,12 @@ class ResourceStore:
         queued, self._queued = self._queued, []
         self._queued_keys.clear()
         rows = [row for row, _, _ in queued]
-        rids = self.conn.execute(_INSERT_CURRENT_ORDERED, rows).scalars().all()
+        if self.conn.dialect.name == "postgresql":  # a fixed number of round trips (COPY), JSON serialised once
+            rids = pg_writes.write_new_versions(self.conn, rows, [method for _, method, _ in queued])
+        else:
+            rids = self.conn.execute(_INSERT_CURRENT_ORDERED, rows).scalars().all()
+            self.conn.execute(_INSERT_HISTORY, [{**row, "method": method} for row, method, _ in queued])
         self._flushed_rids.update(((row["resource_type"], row["id"]), rid) for row, rid in zip(rows, rids, strict=True))
-        self.conn.execute(_INSERT_HISTORY, [{**row, "method": method} for row, method, _ in queued])
         self.insert_index(
             [(rid, row["resource_type"], index) for rid, (row, _, index) in zip(rids, queued, strict=True)]
         )
@@ -262,19 +267,34 @@ class ResourceStore:
         if result.rowcount != 1:
             raise VersionConflict(f"{current.resource_type}/{current.id}")
         # The row lock taken by the update makes a clash on the history key impossible.
-        self.conn.execute(
-            _INSERT_HISTORY, {**values, "resource_type": current.resource_type, "id": current.id, "method": method}
-        )
+        history = {**values, "resource_type": current.resource_type, "id": current.id}
         assert rid is not None
-        self.delete_index([rid])
-        self.insert_index([(rid, current.resource_type, index)])
+        if self.conn.dialect.name == "postgresql":  # history, old index rows out, new in: one round trip
+            self.insert_index(
+                [(rid, current.resource_type, index)], [pg_writes.history_batch(history, method)], replace=True
+            )
+        else:
+            self.conn.execute(_INSERT_HISTORY, {**history, "method": method})
+            self.delete_index([rid])
+            self.insert_index([(rid, current.resource_type, index)])
         return StoredVersion(
             current.resource_type, current.id, new_version, now, deleted, content, rid=rid, method=method
         )
 
-    def insert_index(self, items: Sequence[tuple[int, str, IndexRows | None]]) -> None:
-        """Index rows of several resources: one multi-row INSERT per index table, or COPY on PostgreSQL when
-        there are many (a transaction's worth), which PostgreSQL takes several times faster."""
+    def insert_index(
+        self,
+        items: Sequence[tuple[int, str, IndexRows | None]],
+        also: Sequence[pg_writes.Batch] = (),
+        *,
+        replace: bool = False,
+    ) -> None:
+        """Index rows of several resources: one executemany per index table on SQLite; on PostgreSQL COPY for
+        the tables with many rows (a transaction's worth), which PostgreSQL takes several times faster, and the
+        other tables' INSERTs together in one pipeline (one round trip), with ``also`` (PostgreSQL only) and, with
+        ``replace`` (PostgreSQL only), after deleting the index rows the items' rids had."""
+        postgres = self.conn.dialect.name == "postgresql"
+        pipelined: list[pg_writes.Batch] = list(also)
+        copied: list[pg_writes.Batch] = []
         for kind, table in INDEX_TABLES.items():
             rows = [
                 (rid, resource_type, *row)
@@ -284,23 +304,19 @@ class ResourceStore:
             ]
             if not rows:
                 continue
-            if self.conn.dialect.name != "postgresql":
+            if not postgres:
                 positions = _SQLITE_CONVERTED[kind]
                 params = [_sqlite_row(r, positions) for r in rows] if positions else rows
                 self.conn.exec_driver_sql(_SQLITE_INSERT[kind], params)
             elif len(rows) >= COPY_FROM:
-                self._copy(table, rows)
+                copied.append((table, table.c.keys(), rows))
             else:
-                columns = _INDEX_COLUMNS[kind]
-                self.conn.execute(_INSERT_INDEX[kind], [dict(zip(columns, r, strict=True)) for r in rows])
-
-    def _copy(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
-        dbapi = self.conn.connection.dbapi_connection
-        assert dbapi is not None
-        columns = ", ".join(table.c.keys())
-        with dbapi.cursor() as cursor, cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+                pipelined.append((table, table.c.keys(), rows))
+        if postgres:
+            deleted = [rid for rid, _, _ in items] if replace else []
+            pg_writes.insert_pipelined(self.conn, pipelined, deleted)  # first: it deletes the old rows
+            for table, columns, rows in copied:
+                pg_writes.copy_rows(self.conn, table, columns, rows)
 
     def delete_index(self, rids: Sequence[int]) -> None:
         for statement in _DELETE_INDEX.values():
