@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fhir_server.auth.dpop import verify_proof
 from fhir_server.auth.one_time_codes import SESSION_PREFIX
@@ -12,6 +13,8 @@ from fhir_server.auth.replay import ReplayCache
 from fhir_server.auth.tokens import ALGORITHMS, InvalidToken, TokenVerifier
 from fhir_server.errors import FhirError, Issue
 from fhir_server.settings import Settings
+
+PRINCIPALS_KEPT = 4096
 
 #: A clinic tablet's session token → the caller it stands for (None: unknown or ended).
 TabletSessions = Callable[[str], Principal | None]
@@ -31,6 +34,7 @@ class Authenticator:
         self.tablet_sessions = tablet_sessions
         self.accept_bearer = settings.auth == "dev" or settings.auth_accept_bearer
         self.public_base = settings.base_url.rstrip("/")
+        self._principals: dict[str, tuple[dict[str, Any], Principal]] = {}  # token → (its claims, the caller)
 
     def challenge(self, error: str | None = None, description: str | None = None) -> str:
         """The ``WWW-Authenticate`` value: the schemes accepted, with the error where there is one."""
@@ -85,10 +89,21 @@ class Authenticator:
                 )
         except InvalidToken as exc:
             raise self.unauthorized(str(exc)) from exc
+        return self._principal(token, claims)
+
+    def _principal(self, token: str, claims: dict[str, Any]) -> Principal:
+        """The caller the claims describe, worked out once for as long as the verifier keeps those claims."""
+        known = self._principals.get(token)
+        if known is not None and known[0] is claims:
+            return known[1]
         try:
-            return principal_from_claims(claims, self.settings.auth_role_claim)
+            principal = principal_from_claims(claims, self.settings.auth_role_claim)
         except UnknownRole as exc:
             raise FhirError(403, [Issue("forbidden", f"Access denied: {exc}")]) from exc
+        if len(self._principals) >= PRINCIPALS_KEPT:
+            self._principals.clear()
+        self._principals[token] = (claims, principal)
+        return principal
 
     def _tablet(self, scheme: str, token: str) -> Principal:
         """A session opened with a one-time code on a clinic tablet (a bearer token; it opens one Task)."""

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, DateTime, Numeric, and_, bindparam, delete, i
 from sqlalchemy.exc import IntegrityError
 
 from fhir_server.search.index.rows import IndexRows
-from fhir_server.storage import pg_writes
+from fhir_server.storage import pg_fast
 from fhir_server.storage.schema import INDEX_TABLES, resource, resource_history
 
 # Statements built once: SQLAlchemy then reuses their compiled form, which matters on the ingest path.
@@ -153,6 +153,9 @@ class ResourceStore:
     # -- reads -------------------------------------------------------------------------------------------------
     def current(self, resource_type: str, resource_id: str) -> StoredVersion | None:
         self._flush_if_queued(resource_type, resource_id)
+        if self.conn.dialect.name == "postgresql":
+            found = pg_fast.current_row(self.conn, resource_type, resource_id)
+            return StoredVersion(*found[1:], rid=found[0]) if found else None
         row = self.conn.execute(_SELECT_CURRENT, {"b_type": resource_type, "b_id": resource_id}).first()
         return current_version(row) if row else None
 
@@ -208,7 +211,7 @@ class ResourceStore:
         else:
             rid = self.conn.execute(_INSERT_CURRENT, row).scalar_one()
         if self.conn.dialect.name == "postgresql":  # the history row and the index rows in one round trip
-            self.insert_index([(rid, resource_type, index)], [pg_writes.history_batch(row, method)])
+            self.insert_index([(rid, resource_type, index)], [pg_fast.history_batch(row, method)])
         else:
             self.conn.execute(_INSERT_HISTORY, {**row, "method": method})
             self.insert_index([(rid, resource_type, index)])
@@ -236,7 +239,7 @@ class ResourceStore:
         self._queued_keys.clear()
         rows = [row for row, _, _ in queued]
         if self.conn.dialect.name == "postgresql":  # a fixed number of round trips (COPY), JSON serialised once
-            rids = pg_writes.write_new_versions(self.conn, rows, [method for _, method, _ in queued])
+            rids = pg_fast.write_new_versions(self.conn, rows, [method for _, method, _ in queued])
         else:
             rids = self.conn.execute(_INSERT_CURRENT_ORDERED, rows).scalars().all()
             self.conn.execute(_INSERT_HISTORY, [{**row, "method": method} for row, method, _ in queued])
@@ -271,7 +274,7 @@ class ResourceStore:
         assert rid is not None
         if self.conn.dialect.name == "postgresql":  # history, old index rows out, new in: one round trip
             self.insert_index(
-                [(rid, current.resource_type, index)], [pg_writes.history_batch(history, method)], replace=True
+                [(rid, current.resource_type, index)], [pg_fast.history_batch(history, method)], replace=True
             )
         else:
             self.conn.execute(_INSERT_HISTORY, {**history, "method": method})
@@ -284,7 +287,7 @@ class ResourceStore:
     def insert_index(
         self,
         items: Sequence[tuple[int, str, IndexRows | None]],
-        also: Sequence[pg_writes.Batch] = (),
+        also: Sequence[pg_fast.Batch] = (),
         *,
         replace: bool = False,
     ) -> None:
@@ -293,8 +296,8 @@ class ResourceStore:
         other tables' INSERTs together in one pipeline (one round trip), with ``also`` (PostgreSQL only) and, with
         ``replace`` (PostgreSQL only), after deleting the index rows the items' rids had."""
         postgres = self.conn.dialect.name == "postgresql"
-        pipelined: list[pg_writes.Batch] = list(also)
-        copied: list[pg_writes.Batch] = []
+        pipelined: list[pg_fast.Batch] = list(also)
+        copied: list[pg_fast.Batch] = []
         for kind, table in INDEX_TABLES.items():
             rows = [
                 (rid, resource_type, *row)
@@ -314,9 +317,9 @@ class ResourceStore:
                 pipelined.append((table, table.c.keys(), rows))
         if postgres:
             deleted = [rid for rid, _, _ in items] if replace else []
-            pg_writes.insert_pipelined(self.conn, pipelined, deleted)  # first: it deletes the old rows
+            pg_fast.insert_pipelined(self.conn, pipelined, deleted)  # first: it deletes the old rows
             for table, columns, rows in copied:
-                pg_writes.copy_rows(self.conn, table, columns, rows)
+                pg_fast.copy_rows(self.conn, table, columns, rows)
 
     def delete_index(self, rids: Sequence[int]) -> None:
         for statement in _DELETE_INDEX.values():

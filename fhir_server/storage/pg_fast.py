@@ -1,4 +1,4 @@
-"""PostgreSQL's fast write paths, on the driver connection under a SQLAlchemy transaction.
+"""PostgreSQL's fast paths, on the driver connection under a SQLAlchemy transaction (or in autocommit).
 
 A transaction's new resources are written in a fixed number of round trips whatever their number: their ``rid``
 values are taken from the sequence in one statement, then the current rows, the history rows and the index rows go
@@ -34,11 +34,27 @@ def _driver(conn: Connection) -> psycopg.Connection[Any]:
 
 
 @contextmanager
-def _as_sqlalchemy_errors(statement: str) -> Iterator[None]:
+def _as_sqlalchemy_errors(statement: str, conn: Connection | None = None) -> Iterator[None]:
     try:
         yield
     except psycopg.Error as exc:
+        if conn is not None and isinstance(exc, psycopg.OperationalError):
+            conn.invalidate()  # as SQLAlchemy does on a lost connection: it is not handed out again
         raise DBAPIError.instance(statement, None, exc, psycopg.Error, hide_parameters=True) from exc
+
+
+_CURRENT = (
+    "SELECT rid, resource_type, id, version_id, last_updated, deleted, content FROM resource"
+    " WHERE resource_type = %s AND id = %s"
+)
+
+
+def current_row(conn: Connection, resource_type: str, resource_id: str) -> tuple[Any, ...] | None:
+    """The current row of a resource (``store.CURRENT_COLUMNS``): the most frequent statement, sent prepared
+    without SQLAlchemy's per-execution work."""
+    with _as_sqlalchemy_errors(_CURRENT, conn), _driver(conn).cursor() as cursor:
+        cursor.execute(_CURRENT, (resource_type, resource_id), prepare=True)
+        return cursor.fetchone()
 
 
 def allocate_rids(conn: Connection, count: int) -> list[int]:
