@@ -1,12 +1,19 @@
-"""Ryggrad's benchmark suite: ``python -m bench.run`` (``make bench``). Not tests; ``make test`` never runs it.
+"""Ryggrad's benchmark suite: ``make bench`` / ``ryggrad bench`` / ``python -m bench.run``. Not tests; ``make test``
+never runs it.
 
-Each figure is measured beside its limit: HTTP transaction ingest beside a direct SQLAlchemy insert of the same
-rows, and reads by id beside a bare Starlette app serving the same bytes. Servers listen on loopback only, every
-run stops by itself, and everything it starts or creates (processes, databases, temp dirs) is removed at the end.
+One run measures every section on one backend (``--backend postgresql|sqlite``; ``--only`` picks sections,
+``--quick`` is a smoke run) and writes one report, ``results/<date>-suite-<backend>.json|.md``: the machine, then each
+figure beside its limit measured in the same run (a direct SQL insert of the same resources, a bare Starlette app
+serving or accepting the same bytes, orjson parsing the same body, the hand-written SQL of the same search page, a
+Redis hand-off at the same pace, a bare POST to the same receiver, the same pages from a static server), the ratio,
+and the issue's target. Sections: ``suite_sections.py`` (the existing benches: ingest/read/create ``suite.py``,
+validation, search, registry flow, notifications, indicators, views), ``qr_write.py``, ``portal_load.py``,
+``serve_memory.py``; the report: ``suite_report.py``. Servers listen on loopback only, load runs are bounded (wrk),
+and everything a run starts or creates (processes, databases, Redis keys, temp dirs) is removed at the end.
 
-``python -m bench.run --search --size 10k|100k|1m [--backend postgresql]`` is the search benchmark: a synthetic
-registry population (``population.py``) loaded in-process through ``FhirServer.execute``, then a fixed set of
-typical searches (``search_queries.py``) over HTTP beside the hand-written SQL for the same page, answers compared.
+Each bench also runs alone, with its own detailed report: ``python -m bench.run --search --size 10k|100k|1m``,
+``python -m bench.registry_flow``, ``python -m bench.notifications``, ``python -m bench.indicators``,
+``python -m bench.views_runner``, ``python -m bench.views_materialize``, ``python -m bench.profile_validation``.
 """
 
 from __future__ import annotations

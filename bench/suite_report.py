@@ -35,7 +35,10 @@ LEGEND = [
     "headers from memory. wrk, 1 thread, keep-alive connections, on loopback.",
     "**QuestionnaireResponse write**: a patient's completed NNRR pre-consultation form (the registry's own "
     "Questionnaire) POSTed (new resource each time) and PUT (a new version of one) to `ryggrad serve`, which "
-    "validates it against the R4 rules, the registry profile and the Questionnaire and stores it. Limits: the bare "
+    "validates it against the R4 rules, the registry profile and the Questionnaire and stores it: against the API "
+    "process alone (`--no-worker`, the write path; production runs workers as processes of their own) and, for "
+    "POST, against `ryggrad serve` as `make run` starts it, whose embedded worker scores each completed response "
+    "on the same two cores. Limits: the bare "
     "Starlette app accepting the same POST/PUT — it reads the body, parses it with orjson and answers 201/200 with "
     "the same bytes (HTTP + parse; the honest floor of any JSON HTTP write); and `orjson.loads` of the same body "
     "in-process (the parse alone, no HTTP). The issue's target (p50 < 10 ms) is judged on one connection.",
@@ -44,7 +47,9 @@ LEGEND = [
     "**Search**: each query of the set over HTTP (one keep-alive connection, values drawn from the data) beside "
     "the hand-written SQL for the same page on the same database; the target is set at 1M resources.",
     "**Appointment → Task**: appointments pushed as an EHR does (transactions of 20: conditional Patient create + "
-    "Appointment PUT) at 200/s; p95 from the push's commit to its Task. PostgreSQL runs the production set-up "
+    "Appointment PUT), paced at 200/s, by the bench in-process (`FhirServer.execute`, so the pushes share the two "
+    "cores with the worker); p95 from the push's commit to its Task. The target counts as met only when the pushes "
+    "reached 200/s (95 %). PostgreSQL runs the production set-up "
     "(Redis broker, one worker process with its scheduler); SQLite the embedded one (filesystem transport). Limit "
     "(Redis only): a message handed through the same Redis from one connection to another (RPUSH → BLPOP) at the "
     "same pace — the least any broker-borne step costs; it leaves out the worker, the search and the writes.",
@@ -132,6 +137,16 @@ def targets_summary(r: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def _section_lines(r: dict[str, Any]) -> list[str]:
+    rows = ["| Section | Seconds | Load average after (1 min) |", "|---|---:|---:|"]
+    for name in SECTIONS:
+        section = r["sections"].get(name)
+        if section and "seconds" in section:
+            after = section.get("load_average_after") or ["n/a"]
+            rows.append(f"| {name} | {section['seconds']:.0f} | {after[0]} |")
+    return rows
+
+
 def markdown(r: dict[str, Any]) -> str:
     backend = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(r["backend"], r["backend"])
     title = f"# Ryggrad benchmark suite: {backend}{' (quick)' if r['quick'] else ''}, {r['machine']['date'][:10]}"
@@ -145,6 +160,12 @@ def markdown(r: dict[str, Any]) -> str:
         "## Legend",
         "",
         *(f"- {item}" for item in LEGEND),
+        "",
+        "## Sections' time and the machine's load",
+        "",
+        "The machine is shared: a load average above 2 (two cores) means other work ran beside the bench.",
+        "",
+        *_section_lines(r),
         "",
     ]
     warnings = [w for s in r["sections"].values() for w in s.get("details", {}).get("warnings", [])]

@@ -70,6 +70,7 @@ def run_suite(opts: SuiteOptions, machine: dict[str, Any], command: str) -> dict
             for name in CORE:
                 if opts.wants(name):
                     sections[name] = {**core[name], "seconds": round(time.perf_counter() - began, 1)}
+                    sections[name]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         except Exception as exc:
             _say(f"ingest/read/create failed: {exc}")
             for name in CORE:
@@ -82,6 +83,7 @@ def run_suite(opts: SuiteOptions, machine: dict[str, Any], command: str) -> dict
         began = time.perf_counter()
         try:
             sections[name] = {**runners[name](), "seconds": round(time.perf_counter() - began, 1)}
+            sections[name]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         except Exception as exc:
             _say(f"{name} failed: {exc}")
             sections[name] = _failure(exc)

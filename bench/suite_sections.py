@@ -170,16 +170,19 @@ def run_flow(opts: SuiteOptions) -> dict[str, Any]:
     result = run(setup, appointments, 20, TARGET_FLOW_RATE)
     limit = redis_hand_off(min(appointments, 1000), TARGET_FLOW_RATE) if setup == "redis" else None
     name = "Redis hand-off, same pace" if limit else ""
-    p95 = result["push_to_task_p95_ms"]
+    p95, pushed = result["push_to_task_p95_ms"], result["push_per_s"]
+    paced = pushed >= 0.95 * TARGET_FLOW_RATE  # the target holds at 200/s: a slower push proves nothing
     figures = [
-        Figure(f"Appointment push → Task, p95 ms ({appointments} at {TARGET_FLOW_RATE:g}/s, {setup})", p95, "ms",
-               limit and limit["p95_ms"], name, False, f"< {TARGET_FLOW_P95_MS:g} ms",
-               below(p95, TARGET_FLOW_P95_MS)),
+        Figure(f"Appointments pushed per second ({appointments}, paced at {TARGET_FLOW_RATE:g}/s; the bench's own "
+               "in-process transactions)", pushed, "appointments/s", target=f"≥ {TARGET_FLOW_RATE:g}/s",
+               met=paced),
+        Figure(f"Appointment push → Task, p95 ms ({setup}; at the rate reached)", p95, "ms",
+               limit and limit["p95_ms"], name, False,
+               f"< {TARGET_FLOW_P95_MS:g} ms at {TARGET_FLOW_RATE:g}/s",
+               bool(below(p95, TARGET_FLOW_P95_MS)) and paced),
         Figure("Appointment push → Task, p50 ms", result["push_to_task_p50_ms"], "ms", limit and limit["p50_ms"],
                name, False),
-        Figure("Tasks created per second, sustained (middle 80 %)", result["sustained_tasks_per_s"], "Tasks/s",
-               None, "", True, f"≥ {TARGET_FLOW_RATE:g}/s (paced at it)",
-               at_least(result["sustained_tasks_per_s"], TARGET_FLOW_RATE * 0.95)),
+        Figure("Tasks created per second, sustained (middle 80 %)", result["sustained_tasks_per_s"], "Tasks/s"),
     ]  # fmt: skip
     return {
         "figures": _rows(figures),
