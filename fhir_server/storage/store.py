@@ -35,7 +35,6 @@ _UPDATE_CURRENT = (
         content=bindparam("content"),
     )
 )
-COPY_FROM = 64  # rows of one index table in one write from which COPY beats INSERT on PostgreSQL
 # SQLite: index rows go to the driver's executemany as plain tuples (SQLAlchemy's per-row parameter processing
 # cost more than the insert itself), with values in the forms SQLAlchemy stores: its DATETIME text, floats.
 _SQLITE_INSERT = {
@@ -211,7 +210,8 @@ class ResourceStore:
         else:
             rid = self.conn.execute(_INSERT_CURRENT, row).scalar_one()
         if self.conn.dialect.name == "postgresql":  # the history row and the index rows in one round trip
-            self.insert_index([(rid, resource_type, index)], [pg_fast.history_batch(row, method)])
+            history = pg_fast.history_batch([row], [method], [pg_fast.json_text(content)])
+            self.insert_index([(rid, resource_type, index)], [history])
         else:
             self.conn.execute(_INSERT_HISTORY, {**row, "method": method})
             self.insert_index([(rid, resource_type, index)])
@@ -238,14 +238,20 @@ class ResourceStore:
         queued, self._queued = self._queued, []
         self._queued_keys.clear()
         rows = [row for row, _, _ in queued]
-        if self.conn.dialect.name == "postgresql":  # a fixed number of round trips (COPY), JSON serialised once
-            rids = pg_fast.write_new_versions(self.conn, rows, [method for _, method, _ in queued])
+        if self.conn.dialect.name == "postgresql":  # two round trips, or a few COPYs: JSON serialised once
+            rids = pg_fast.allocate_rids(self.conn, len(rows))
+            texts = [pg_fast.json_text(row["content"]) for row in rows]
+            first = [
+                pg_fast.resource_batch(rids, rows, texts),
+                pg_fast.history_batch(rows, [method for _, method, _ in queued], texts),
+            ]
         else:
             rids = self.conn.execute(_INSERT_CURRENT_ORDERED, rows).scalars().all()
             self.conn.execute(_INSERT_HISTORY, [{**row, "method": method} for row, method, _ in queued])
+            first = []
         self._flushed_rids.update(((row["resource_type"], row["id"]), rid) for row, rid in zip(rows, rids, strict=True))
         self.insert_index(
-            [(rid, row["resource_type"], index) for rid, (row, _, index) in zip(rids, queued, strict=True)]
+            [(rid, row["resource_type"], index) for rid, (row, _, index) in zip(rids, queued, strict=True)], first
         )
 
     def _flush_if_queued(self, resource_type: str, resource_id: str) -> None:
@@ -273,9 +279,8 @@ class ResourceStore:
         history = {**values, "resource_type": current.resource_type, "id": current.id}
         assert rid is not None
         if self.conn.dialect.name == "postgresql":  # history, old index rows out, new in: one round trip
-            self.insert_index(
-                [(rid, current.resource_type, index)], [pg_fast.history_batch(history, method)], replace=True
-            )
+            batch = pg_fast.history_batch([history], [method], [pg_fast.json_text(content)])
+            self.insert_index([(rid, current.resource_type, index)], [batch], replace=True)
         else:
             self.conn.execute(_INSERT_HISTORY, {**history, "method": method})
             self.delete_index([rid])
@@ -291,13 +296,11 @@ class ResourceStore:
         *,
         replace: bool = False,
     ) -> None:
-        """Index rows of several resources: one executemany per index table on SQLite; on PostgreSQL COPY for
-        the tables with many rows (a transaction's worth), which PostgreSQL takes several times faster, and the
-        other tables' INSERTs together in one pipeline (one round trip), with ``also`` (PostgreSQL only) and, with
-        ``replace`` (PostgreSQL only), after deleting the index rows the items' rids had."""
+        """Index rows of several resources. SQLite: one executemany per index table. PostgreSQL: with ``also``
+        (the rows they index, their history) in a fixed number of round trips (``pg_fast.write``), after deleting
+        the index rows the items' rids had if ``replace``."""
         postgres = self.conn.dialect.name == "postgresql"
-        pipelined: list[pg_fast.Batch] = list(also)
-        copied: list[pg_fast.Batch] = []
+        batches: list[pg_fast.Batch] = list(also)
         for kind, table in INDEX_TABLES.items():
             rows = [
                 (rid, resource_type, *row)
@@ -307,19 +310,14 @@ class ResourceStore:
             ]
             if not rows:
                 continue
-            if not postgres:
+            if postgres:
+                batches.append((table, table.c.keys(), rows))
+            else:
                 positions = _SQLITE_CONVERTED[kind]
                 params = [_sqlite_row(r, positions) for r in rows] if positions else rows
                 self.conn.exec_driver_sql(_SQLITE_INSERT[kind], params)
-            elif len(rows) >= COPY_FROM:
-                copied.append((table, table.c.keys(), rows))
-            else:
-                pipelined.append((table, table.c.keys(), rows))
         if postgres:
-            deleted = [rid for rid, _, _ in items] if replace else []
-            pg_fast.insert_pipelined(self.conn, pipelined, deleted)  # first: it deletes the old rows
-            for table, columns, rows in copied:
-                pg_fast.copy_rows(self.conn, table, columns, rows)
+            pg_fast.write(self.conn, batches, [rid for rid, _, _ in items] if replace else ())
 
     def delete_index(self, rids: Sequence[int]) -> None:
         for statement in _DELETE_INDEX.values():
