@@ -4,12 +4,14 @@ exits."""
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -44,18 +46,33 @@ def test_sigterm_finishes_the_request_under_way_and_refuses_new_ones(tmp_path: P
                 for n in range(3000)
             ],
         }
+        body = json.dumps(bundle).encode()
+        half = len(body) // 2
+        body_started, finish_body = threading.Event(), threading.Event()
+
+        def upload() -> Iterator[bytes]:  # the request stays under way until the test lets its body finish
+            yield body[:half]
+            body_started.set()
+            finish_body.wait(30)
+            yield body[half:]
+
         answer: list[httpx.Response] = []
 
         def push() -> None:
-            headers = {"Authorization": f"Bearer {token}"}
-            answer.append(httpx.post(f"http://127.0.0.1:{port}/fhir", json=bundle, headers=headers, timeout=60))
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/fhir+json",
+                "Content-Length": str(len(body)),
+            }
+            answer.append(httpx.post(f"http://127.0.0.1:{port}/fhir", content=upload(), headers=headers, timeout=60))
 
         sender = threading.Thread(target=push)
         sender.start()
-        time.sleep(0.5)  # the transaction is under way
-        assert sender.is_alive(), "the request was over before the signal: make it larger"
+        assert body_started.wait(30)
+        time.sleep(0.3)  # the server has the headers: the request is under way
         api.send_signal(signal.SIGTERM)
         wait_for(lambda: not _accepts(port), "the listening socket to close", 5)
+        finish_body.set()
         sender.join(timeout=60)
         (got,) = answer
         assert got.status_code == 200, got.text[:500]
