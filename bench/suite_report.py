@@ -85,7 +85,9 @@ def _ratio(f: dict[str, Any]) -> str:
     r = f["ratio"]
     if r is None:
         return ""
-    return f"{r * 100:.1f} % of limit" if f["ratio_kind"] == "share" else f"{r:,.1f} x limit"
+    if f["ratio_kind"] == "share":
+        return f"{r * 100:.1f} % of limit"
+    return f"{r:,.1f} x limit" if r >= 1 else f"{r:.2f} x limit"
 
 
 def _met(met: bool | None) -> str:
