@@ -93,6 +93,7 @@ lint: install-test
 # the benchmark suite, one report per run in bench/results/ (not part of `make test`):
 #   make bench [BACKEND=postgresql|sqlite] [SIZE=100k|1m] [ONLY=ingest,read,...] [QUICK=1] [BENCH_ARGS=...]
 bench: install-test
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.run $(if $(BACKEND),--backend $(BACKEND)) $(if $(SIZE),--size $(SIZE)) \
 	  $(if $(ONLY),--only $(ONLY)) $(if $(QUICK),--quick) $(BENCH_ARGS)
 

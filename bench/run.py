@@ -13,6 +13,7 @@ limit measured in the same run, as a ratio, and beside the issue's target; the r
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import signal
 import sys
@@ -41,6 +42,12 @@ def _parse(argv: list[str] | None, prog: str = "python -m bench.run") -> argpars
     parser.add_argument("--quick", action="store_true", help="small sizes, 3 s load runs: a smoke run (minutes)")
     parser.add_argument("--duration", type=int, help="seconds per throughput run (default 10; quick 3)")
     parser.add_argument("--connections", type=int, default=4, help="keep-alive connections (default 4)")
+    parser.add_argument(
+        "--api-processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="API processes of the server for ingest, read and create (ryggrad serve --workers; default: the cores)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS_DIR, help=f"report folder (default {RESULTS_DIR})")
     search = parser.add_argument_group("search benchmark")
     search.add_argument("--search", action="store_true", help="run the search benchmark alone (its own report)")
@@ -83,6 +90,8 @@ def _parse(argv: list[str] | None, prog: str = "python -m bench.run") -> argpars
         args.backend = url.get_backend_name()
     if args.duration is not None and not 1 <= args.duration <= 120:
         parser.error("--duration must be 1..120 seconds")
+    if not 1 <= args.api_processes <= 16:
+        parser.error("--api-processes must be 1..16")
     if not 1 <= args.connections <= 64:
         parser.error("--connections must be 1..64")
     return args
@@ -153,6 +162,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m bench.run") -> in
             quick=args.quick,
             duration_s=args.duration or (3 if args.quick else 10),
             connections=args.connections,
+            api_processes=args.api_processes,
             size=args.size,
             seed=args.seed,
             repetitions=args.repetitions,

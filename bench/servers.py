@@ -152,14 +152,14 @@ def ryggrad_server(
 
 
 @contextmanager
-def bare_server(data_file: Path, log_path: Path) -> Iterator[RunningServer]:
-    """``bench/bare_starlette.py`` under uvicorn with ``ryggrad serve``'s settings (one process, uvloop/httptools
-    when installed, no uvicorn access log)."""
+def bare_server(data_file: Path, log_path: Path, processes: int = 1) -> Iterator[RunningServer]:
+    """``bench/bare_starlette.py`` under uvicorn with ``ryggrad serve``'s settings (``processes`` as its API
+    processes, uvloop/httptools when installed, no uvicorn access log)."""
     port = free_port()
     env = {**os.environ, "RYGGRAD_BENCH_BARE_DATA": str(data_file)}
     command = [
-        sys.executable, "-m", "uvicorn", "bench.bare_starlette:app",
-        "--host", LOOPBACK, "--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "info",
+        sys.executable, "-m", "uvicorn", "bench.bare_starlette:app", "--host", LOOPBACK, "--port", str(port),
+        "--workers", str(processes), "--no-access-log", "--log-level", "info",
     ]  # fmt: skip
     with _serving(command, env, port, log_path) as server:
         yield server

@@ -1,6 +1,10 @@
-"""One backend's run, in order: start ``ryggrad serve`` on a fresh database; ingest the Synthea bundles over HTTP;
-read Patients by id (Ryggrad, then the bare Starlette limit serving the same bytes); create Patients; stop the
-server and drop its database; then the direct-insert limit on another fresh database."""
+"""One backend's run, in order: start ``ryggrad serve --workers N`` (N API processes, one per core, as deploy/ runs
+them; with its embedded worker) on a fresh database; ingest the Synthea bundles over HTTP as a bulk loader does
+(the hospital and practitioner batches, then the patient transactions N uploads at once); read back what it stored
+(the limit's rows); the patient transactions again one upload at a time; read Patients by id (Ryggrad, then the
+bare Starlette limit serving the same bytes with as many processes); create Patients; stop the server and drop its
+database; then the limits: the stored rows written straight into a fresh database by N streams, and the plain
+resource-row insert of earlier runs."""
 
 from __future__ import annotations
 
@@ -17,8 +21,9 @@ from bench.databases import temp_database
 from bench.direct_insert import run_direct_insert
 from bench.http_load import LoadResult, LoadSpec, run_load
 from bench.ingest import run_concurrent_ingest, run_ingest
-from bench.report import ratio, targets
+from bench.report import ratio
 from bench.servers import bare_server, ryggrad_server, server_overrides
+from bench.stored_rows import read_stored, run_stored_insert
 from bench.synthea import SyntheaBundle, sample_patient
 
 FHIR_HEADERS = {"Accept": "application/fhir+json"}
@@ -30,9 +35,6 @@ class Options:
     duration_s: int  # each throughput run
     latency_duration_s: int  # each 1-connection run
     connections: int
-
-
-CONCURRENT_UPLOADS = 2  # a second upload overlaps the first one's database waits
 
 
 def _say(message: str) -> None:
@@ -76,7 +78,7 @@ def _warnings(ingest_failed: int, loads: dict[str, LoadResult]) -> list[str]:
 
 
 def _reads(
-    root: str, paths: list[str], tmp: Path, opts: Options, wrk: str | None, auth: dict[str, str]
+    root: str, paths: list[str], tmp: Path, opts: Options, wrk: str | None, auth: dict[str, str], processes: int
 ) -> dict[str, LoadResult]:
     def spec(base: str, connections: int, seconds: int, extra: dict[str, str] | None = None) -> LoadSpec:
         headers = {"Accept": "application/fhir+json", **(extra or {})}
@@ -88,7 +90,7 @@ def _reads(
     }
     data = tmp / "bare-responses.json"
     _capture(root, paths, data, auth)
-    with bare_server(data, tmp / "bare.log") as bare:
+    with bare_server(data, tmp / "bare.log", processes) as bare:
         _check_same_bytes(root, bare.root, paths[0], auth)
         loads["bare"] = _load("read by id (bare Starlette)", spec(bare.root, opts.connections, opts.duration_s), wrk)
         loads["bare_1conn"] = _load("read by id (bare Starlette)", spec(bare.root, 1, opts.latency_duration_s), wrk)
@@ -107,39 +109,60 @@ def _create(
     return _load("create (POST /fhir/Patient)", spec, wrk)
 
 
+def _bulk_ingest(root: str, bundles: list[SyntheaBundle], uploads: int, auth: dict[str, str]) -> dict[str, Any]:
+    """The batches in order (the transactions refer to their practitioners), then the transactions ``uploads``
+    at once: wall-clock time from the first request to the last answer."""
+    batches = run_ingest(root, [b for b in bundles if b.kind == "batch"], auth)
+    transactions = [b for b in bundles if b.kind == "transaction"]
+    resources, seconds = run_concurrent_ingest(root, transactions, uploads, auth)
+    total = batches.resources + resources
+    elapsed = batches.seconds + seconds
+    return {
+        "uploads": uploads,
+        "resources": total,
+        "bundles": len(bundles),
+        "seconds": round(elapsed, 3),
+        "resources_per_s": round(total / elapsed, 1),
+        "batches": batches.as_json(),
+        "transactions": {"resources": resources, "seconds": round(seconds, 3), "resources_per_s": resources / seconds},
+    }
+
+
 def run_backend(
-    backend: str, bundles: list[SyntheaBundle], opts: Options, wrk: str | None, quick: bool, machine: dict[str, Any]
+    backend: str,
+    bundles: list[SyntheaBundle],
+    opts: Options,
+    wrk: str | None,
+    quick: bool,
+    machine: dict[str, Any],
+    processes: int = 1,
 ) -> dict[str, Any]:
     load_before = [round(x, 2) for x in os.getloadavg()]
+    serve_args = ("--workers", str(processes))
     with tempfile.TemporaryDirectory(prefix=f"ryggrad-bench-{backend}-") as tmp_name:
         tmp = Path(tmp_name)
-        with temp_database(backend, tmp / "db") as url, ryggrad_server(url, tmp / "data") as server:
-            _say(f"[{backend}] ryggrad serve at {server.root} (pid {server.pid})")
-            _say(f"  ingest: {sum(b.size for b in bundles):,} resources in {len(bundles)} bundles ...")
-            ingest = run_ingest(server.root, bundles, server.auth)
-            _say(f"    {ingest.per_s:,.0f} resources/s ({ingest.seconds:.2f} s)")
-            # the patient transactions once more: the server warm (rules compiled, model classes imported)
-            warm = run_ingest(server.root, [b for b in bundles if b.kind == "transaction"], server.auth)
-            _say(f"    patient transactions again (warm): {warm.per_s:,.0f} resources/s ({warm.seconds:.2f} s)")
+        with temp_database(backend, tmp / "db") as url, ryggrad_server(url, tmp / "data", serve_args) as server:
+            _say(f"[{backend}] ryggrad serve --workers {processes} at {server.root} (pid {server.pid})")
+            _say(f"  ingest: {sum(b.size for b in bundles):,} resources in {len(bundles)} bundles, {processes} at once")
+            bulk = _bulk_ingest(server.root, bundles, processes, server.auth)
+            _say(f"    {bulk['resources_per_s']:,.0f} resources/s ({bulk['seconds']:.2f} s)")
+            stored = read_stored(url)
+            # the patient transactions once more, one upload at a time: the single-stream rate
             transactions = [b for b in bundles if b.kind == "transaction"]
-            resources, seconds = run_concurrent_ingest(server.root, transactions, CONCURRENT_UPLOADS, server.auth)
-            concurrent = {
-                "uploads": CONCURRENT_UPLOADS,
-                "resources": resources,
-                "seconds": round(seconds, 3),
-                "resources_per_s": round(resources / seconds, 1),
-            }
-            rate = resources / seconds
-            _say(f"    patient transactions, {CONCURRENT_UPLOADS} uploads at once: {rate:,.0f} resources/s")
-            if not ingest.patient_ids:
+            single = run_ingest(server.root, transactions, server.auth)
+            _say(f"    patient transactions again, one upload at a time: {single.per_s:,.0f} resources/s")
+            if not single.patient_ids:
                 raise RuntimeError("no Patient was created by the ingest")
-            paths = [f"/fhir/Patient/{pid}" for pid in ingest.patient_ids + warm.patient_ids]
-            loads = _reads(server.root, paths, tmp, opts, wrk, server.auth)
+            paths = [f"/fhir/Patient/{pid}" for pid in single.patient_ids]
+            loads = _reads(server.root, paths, tmp, opts, wrk, server.auth, processes)
             loads["create"] = _create(server.root, bundles, opts, wrk, server.auth)
-        _say(f"  direct insert (the limit) on a fresh {backend} database ...")
+        _say(f"  the limit: the stored rows written straight into a fresh {backend} database, {processes} streams ...")
+        with temp_database(backend, tmp / "stored") as url:
+            limit = run_stored_insert(url, stored, [b.size for b in bundles], streams=processes)
+        _say(f"    {limit.per_s:,.0f} resources/s ({limit.seconds:.2f} s; {stored.index_rows:,} index rows)")
         with temp_database(backend, tmp / "direct") as url:
             direct = run_direct_insert(url, bundles)
-        _say(f"    {direct.per_s:,.0f} resources/s ({direct.seconds:.2f} s)")
+        _say(f"    resource rows alone (earlier runs' limit): {direct.per_s:,.0f} resources/s")
     read, bare = loads["read"], loads["bare"]
     result: dict[str, Any] = {
         "backend": backend,
@@ -151,15 +174,16 @@ def run_backend(
             "connections": opts.connections,
             "bundles": len(bundles),
             "read_ids": len(paths),
+            "api_processes": processes,
             "load_average_before": load_before,
             "server_settings_from_env": server_overrides(),
         },
         "ingest": {
-            "http": ingest.as_json(),
-            "http_warm_transactions": warm.as_json(),
-            "http_concurrent_transactions": concurrent,
+            "http": bulk,
+            "http_single_upload_transactions": single.as_json(),
+            "stored_rows": {**limit.as_json(), "streams": processes, "index_rows": stored.index_rows},
             "direct": direct.as_json(),
-            "ratio": ratio(ingest.per_s, direct.per_s),
+            "ratio": ratio(bulk["resources_per_s"], limit.per_s),
         },
         "read": {
             "ryggrad": read.as_json(),
@@ -171,7 +195,6 @@ def run_backend(
             "ratio_p99": ratio(read.p99_ms, bare.p99_ms),
         },
         "create": {"ryggrad": loads["create"].as_json()},
-        "warnings": _warnings(ingest.failed + warm.failed, loads),
+        "warnings": _warnings(bulk["batches"]["failed_entries"] + single.failed, loads),
     }
-    result["targets"] = targets(result)
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,7 @@ class SuiteOptions:
     quick: bool = False
     duration_s: int = 10  # each wrk throughput run
     connections: int = 4
+    api_processes: int = field(default_factory=lambda: os.cpu_count() or 1)  # ryggrad serve --workers, core section
     size: int = 100_000  # the search population
     seed: int = 2026
     repetitions: int = 30  # per search query

@@ -29,10 +29,14 @@ TITLES = {
 LEGEND = [
     "**Ratio**: for a rate, the share of the limit reached (100 % = as fast as the limit); for a time, how many "
     "times the limit's time it takes (1.0 x = as fast). Every limit was measured in this run, on this machine.",
-    "**Ingest**: the same Synthea resources inserted with SQLAlchemy Core into the same tables of a fresh database "
-    "of the same backend, one transaction per bundle — no HTTP, validation, reference resolution or search index.",
-    "**Read**: a bare Starlette app under uvicorn (same settings) answering the same URLs with the same bytes and "
-    "headers from memory. wrk, 1 thread, keep-alive connections, on loopback.",
+    "**Ingest**: the Synthea bundles as a bulk loader sends them to `ryggrad serve --workers N` (one API process "
+    "per core, as deploy/ runs them, with the embedded worker): the hospital and practitioner batches, then the "
+    "patient transactions N uploads at once. Limit: what the server stored for them — current rows, history rows "
+    "and every search-index row — read back and written straight into a fresh database of the same backend and "
+    "schema by N streams, one transaction per bundle, COPY on PostgreSQL (executemany on SQLite): the database's "
+    "own cost of storing the same data. Earlier runs' limit (resource and history rows alone) is shown too.",
+    "**Read**: a bare Starlette app under uvicorn with as many processes answering the same URLs with the same "
+    "bytes and headers from memory. wrk, 1 thread, keep-alive connections, on loopback.",
     "**QuestionnaireResponse write**: a patient's completed NNRR pre-consultation form (the registry's own "
     "Questionnaire) POSTed (new resource each time) and PUT (a new version of one) to `ryggrad serve`, which "
     "validates it against the R4 rules, the registry profile and the Questionnaire and stores it: against the API "
@@ -102,7 +106,8 @@ def _machine_lines(r: dict[str, Any]) -> list[str]:
         f"- Python {m['python']}, SQLite {m['sqlite']}, PostgreSQL {m['postgresql'] or 'not reachable'}",
         f"- Packages: {packages}; load generator: {m.get('load_generator')}",
         f"- Commit {m['commit']}; started {m['date']}; took {r['seconds']:.0f} s",
-        f"- Settings: {s['duration_s']} s per throughput run, {s['connections']} connections, search population "
+        f"- Settings: {s['duration_s']} s per throughput run, {s['connections']} connections, "
+        f"{s.get('api_processes', 1)} API processes (ingest, read, create), search population "
         f"{s['size']:,} resources (seed {s['seed']}), {s['repetitions']} repetitions per query"
         f"{', reused database' if s['database_url'] else ''}",
         f"- Load average before the run (1, 5, 15 min): {', '.join(str(x) for x in s['load_average_before'])}",

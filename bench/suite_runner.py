@@ -52,6 +52,7 @@ def run_suite(opts: SuiteOptions, machine: dict[str, Any], command: str) -> dict
             "sections": list(opts.sections),
             "duration_s": opts.duration_s,
             "connections": opts.connections,
+            "api_processes": opts.api_processes,
             "size": opts.size,
             "seed": opts.seed,
             "repetitions": opts.repetitions,

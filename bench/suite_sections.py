@@ -36,26 +36,29 @@ def _rows(figures: list[Figure]) -> list[dict[str, Any]]:
 
 
 def run_core(opts: SuiteOptions, machine: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """ingest, read and create: ``bench.suite.run_backend`` (one server, one database; then the direct insert)."""
+    """ingest, read and create: ``bench.suite.run_backend`` (one server of ``api_processes`` processes, one
+    database; then the limits)."""
     bundles = load_bundles(opts.quick)
     options = Options(opts.duration_s, opts.latency_duration_s, opts.connections)
-    r = run_backend(opts.backend, bundles, options, opts.wrk, opts.quick, machine)
+    processes = opts.api_processes
+    r = run_backend(opts.backend, bundles, options, opts.wrk, opts.quick, machine, processes)
     ing, rd, cr = r["ingest"], r["read"], r["create"]["ryggrad"]
-    http, direct = ing["http"], ing["direct"]
+    http, limit, direct = ing["http"], ing["stored_rows"], ing["direct"]
     share = ing["ratio"]
+    stored_name = f"the stored rows written straight in, {processes} streams"
     ingest = [
-        Figure(f"Transaction ingest over HTTP, resources/s ({http['resources']:,} resources, "
-               f"{len(http['bundles'])} bundles)", http["resources_per_s"], "resources/s",
-               direct["resources_per_s"], "direct SQLAlchemy insert", True,
+        Figure(f"Ingest over HTTP, resources/s ({http['resources']:,} resources, {http['bundles']} bundles; "
+               f"{processes} uploads at once, {processes} API processes)", http["resources_per_s"], "resources/s",
+               limit["resources_per_s"], stored_name, True,
                f"≥ {TARGET_INGEST_PER_S:,.0f}/s", at_least(http["resources_per_s"], TARGET_INGEST_PER_S)),
-        Figure("… the same, as a share of the direct insert", share, "share", target=f"≥ {TARGET_INGEST_SHARE:.0%}",
+        Figure("… the same, as a share of the limit", share, "share", target=f"≥ {TARGET_INGEST_SHARE:.0%}",
                met=at_least(share, TARGET_INGEST_SHARE)),
-        Figure("… patient transactions again, warm server, resources/s",
-               ing["http_warm_transactions"]["resources_per_s"], "resources/s", direct["resources_per_s"],
-               "direct SQLAlchemy insert"),
-        Figure(f"… patient transactions, {ing['http_concurrent_transactions']['uploads']} uploads at once, "
-               "resources/s", ing["http_concurrent_transactions"]["resources_per_s"], "resources/s",
-               direct["resources_per_s"], "direct SQLAlchemy insert"),
+        Figure("… hospital/practitioner batches (conditional creates, one upload), resources/s",
+               http["batches"]["resources_per_s"], "resources/s"),
+        Figure("… patient transactions, one upload at a time, resources/s",
+               ing["http_single_upload_transactions"]["resources_per_s"], "resources/s"),
+        Figure("… limit of earlier runs: resource and history rows alone (no index rows), one stream, resources/s",
+               direct["resources_per_s"], "resources/s"),
     ]  # fmt: skip
     ry, bare, ry1, bare1 = rd["ryggrad"], rd["bare"], rd["ryggrad_1conn"], rd["bare_1conn"]
     c = ry["connections"]
@@ -171,7 +174,7 @@ def run_flow(opts: SuiteOptions) -> dict[str, Any]:
     limit = redis_hand_off(min(appointments, 1000), TARGET_FLOW_RATE) if setup == "redis" else None
     name = "Redis hand-off, same pace" if limit else ""
     p95, pushed = result["push_to_task_p95_ms"], result["push_per_s"]
-    paced = pushed >= 0.95 * TARGET_FLOW_RATE  # the target holds at 200/s: a slower push proves nothing
+    paced = pushed is not None and pushed >= 0.95 * TARGET_FLOW_RATE  # a slower push proves nothing
     figures = [
         Figure(f"Appointments pushed per second ({appointments}, paced at {TARGET_FLOW_RATE:g}/s; the bench's own "
                "in-process transactions)", pushed, "appointments/s", target=f"≥ {TARGET_FLOW_RATE:g}/s",
