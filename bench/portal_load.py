@@ -6,7 +6,6 @@ as a first visit). The limit, in the same run and the same browser: the same bui
 
 from __future__ import annotations
 
-import os
 import shutil
 import statistics
 import subprocess
@@ -34,13 +33,6 @@ LOAD_TIMEOUT_MS = 30_000
 
 def _say(message: str) -> None:
     print(message, flush=True)
-
-
-def chromium() -> str | None:
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
 
 
 def ensure_build() -> None:
@@ -107,7 +99,9 @@ def _stats(times: list[float]) -> dict[str, float]:
 
 
 def run_portal(opts: SuiteOptions) -> dict[str, Any]:
-    executable = chromium()
+    from tests.portal.support import chromium_path
+
+    executable = chromium_path()
     if executable is None:
         raise RuntimeError("Chromium is not installed (`make chromium` installs Debian's chromium as root)")
     from playwright.sync_api import sync_playwright

@@ -21,6 +21,7 @@ from fhir_server.settings import Settings, get_settings
 from fhir_server.storage.engine import Database
 from fhir_server.storage.migrate import upgrade
 from tests.standins.helseid import HelseIdStandIn
+from tests.subscriptions.receiver import Receiver
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "RYGGRAD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -149,3 +150,11 @@ def helseid() -> Iterator[HelseIdStandIn]:
     stand_in = HelseIdStandIn()
     yield stand_in
     stand_in.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A rest-hook endpoint on loopback that records what it gets."""
+    got = Receiver()
+    yield got
+    got.stop()

@@ -11,7 +11,6 @@ import redis
 
 from tests.conftest import _PG_SKIP, POSTGRES_ADMIN_URL
 from tests.deploy.cluster import Cluster
-from tests.subscriptions.receiver import Receiver
 
 REDIS_URL = os.environ.get("RYGGRAD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -32,13 +31,6 @@ def _redis_unreachable() -> str | None:
     except redis.RedisError as exc:
         return f"Redis not reachable at {REDIS_URL}: {exc}"
     return None
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    got = Receiver()
-    yield got
-    got.stop()
 
 
 @pytest.fixture

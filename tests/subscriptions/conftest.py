@@ -29,7 +29,6 @@ from fhir_server.settings import Settings
 from fhir_server.storage.engine import Database
 from fhir_server.storage.migrate import upgrade
 from tests.conftest import _PG_SKIP, BASE_URL, PostgresDatabase
-from tests.subscriptions.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("RYGGRAD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -226,10 +225,3 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path, definitions: Defi
         yield deployed
     finally:
         deployed.close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    got = Receiver()
-    yield got
-    got.stop()

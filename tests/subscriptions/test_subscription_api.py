@@ -21,13 +21,6 @@ UNIT_A, UNIT_B = "974589095", "983974899"
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    got = Receiver()
-    yield got
-    got.stop()
-
-
-@pytest.fixture
 def subscriptions(client: TestClient, server: FhirServer) -> Iterator[list[str]]:
     """Ids of Subscriptions a test makes; deleted after it, so that no other test's writes match them."""
     made: list[str] = []
