@@ -9,6 +9,8 @@ from typing import Any
 
 from bench import RESULTS_DIR
 
+BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
 
 def ratio(value: float, limit: float) -> float | None:
     return round(value / limit, 4) if limit else None
