@@ -155,36 +155,45 @@ def _stop_with_parent() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8080,
-    workers: Annotated[int, typer.Option(help="API processes")] = 1,
+    workers: Annotated[int, typer.Option(help="API processes (one per core is a good start)")] = 1,
     worker: Annotated[
         bool, typer.Option("--worker/--no-worker", help="Start an embedded worker and scheduler beside the API")
     ] = True,
+    reuse_port: Annotated[
+        bool, typer.Option("--reuse-port", hidden=True, help="Bind with SO_REUSEPORT (one of several API processes)")
+    ] = False,
 ) -> None:
     """Serve the FHIR API at http://HOST:PORT/fhir (with an embedded worker and scheduler unless --no-worker)."""
     import subprocess
     import sys
 
-    import uvicorn
+    from fhir_server.http import processes
 
     if get_settings().auth == "dev" and host not in ("127.0.0.1", "localhost", "::1"):
         console.print("[red]RYGGRAD_AUTH=dev (the development issuer) serves on 127.0.0.1 only[/red]")
         raise typer.Exit(2)
+    if workers < 1:
+        console.print("[red]--workers must be at least 1[/red]")
+        raise typer.Exit(2)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    child_setup = _stop_with_parent if sys.platform == "linux" else None
     embedded = None
     if worker:  # a process of its own: Celery wants its main thread, and a crash of one leaves the other running
         command = [sys.executable, "-m", "fhir_server.cli", "worker", "--beat"]
-        embedded = subprocess.Popen(command, preexec_fn=_stop_with_parent if sys.platform == "linux" else None)
+        embedded = subprocess.Popen(command, preexec_fn=child_setup)
     try:
-        uvicorn.run(
-            "fhir_server.http.asgi:app",
-            host=host,
-            port=port,
-            workers=workers,
-            access_log=False,  # our own access log leaves query strings (identifiers) out
-            log_level="info",
-            timeout_graceful_shutdown=20,
-        )
+        if workers == 1:
+            processes.serve_one(host, port, reuse_port)
+        elif sys.platform == "linux":  # each process its own SO_REUSEPORT socket: the kernel spreads connections
+            processes.serve_many(host, port, workers, child_setup)
+        else:  # no SO_REUSEPORT to rely on: uvicorn's processes sharing one socket
+            import uvicorn
+
+            config = processes.uvicorn_config(host, port)
+            grace = processes.GRACEFUL_SHUTDOWN_S
+            uvicorn.run(processes.APP, host=host, port=port, workers=workers, access_log=False,
+                        log_level=config.log_level, timeout_graceful_shutdown=grace)  # fmt: skip
     finally:
         if embedded is not None:
             embedded.terminate()  # warm shutdown: the task under way finishes
