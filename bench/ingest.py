@@ -13,7 +13,7 @@ import orjson
 from bench.synthea import SyntheaBundle
 
 REQUEST_TIMEOUT_S = 600.0
-_PATIENT_LOCATION = re.compile(r"/Patient/([^/]+)/_history/")
+PATIENT_LOCATION = re.compile(r"/Patient/([^/]+)/_history/")
 
 
 @dataclass
@@ -79,7 +79,7 @@ def _statuses(response: httpx.Response) -> list[str]:
 def _patient_ids(response: httpx.Response) -> list[str]:
     ids = []
     for entry in response.json().get("entry", []):
-        match = _PATIENT_LOCATION.search(str(entry.get("response", {}).get("location", "")))
+        match = PATIENT_LOCATION.search(str(entry.get("response", {}).get("location", "")))
         if match:
             ids.append(match.group(1))
     return ids

@@ -91,11 +91,15 @@ def _execute(server: FhirServer, bundle: GeneratedBundle) -> list[dict[str, Any]
     return [e["response"] for e in entries]
 
 
-def bench_server(database_url: str, data_dir: Path) -> FhirServer:
-    """An in-process server on ``database_url`` (migrated first)."""
+def bench_server(database_url: str, data_dir: Path, **overrides: Any) -> FhirServer:
+    """An in-process server on ``database_url`` (migrated first); ``overrides``: more settings."""
     db = Database(database_url)
     settings = Settings(
-        data_dir=data_dir, database_url=database_url, profiles_dir=REPO_ROOT / "profiles", base_url="http://bench/fhir"
+        data_dir=data_dir,
+        database_url=database_url,
+        profiles_dir=REPO_ROOT / "profiles",
+        base_url="http://bench/fhir",
+        **overrides,
     )
     upgrade(db, base_url=settings.base_url)
     return FhirServer(settings, db=db)

@@ -23,7 +23,7 @@ from bench import LOOPBACK, REPO_ROOT
 from bench.databases import temp_database
 from bench.figures import Figure
 from bench.notifications import percentile
-from bench.servers import free_port, ryggrad_server
+from bench.servers import free_port, ryggrad_server, stop_process
 from bench.suite_options import SuiteOptions
 
 DIST = REPO_ROOT / "portal" / "dist"
@@ -83,11 +83,7 @@ def static_server(root: Path, log: Path) -> Iterator[str]:
                 time.sleep(0.1)
         yield f"http://{LOOPBACK}:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
 
 
 def _stats(times: list[float]) -> dict[str, float]:

@@ -27,7 +27,7 @@ import orjson
 from bench import RESULTS_DIR
 from bench.databases import temp_database
 from bench.http_load import LoadSpec, ensure_wrk, run_load
-from bench.ingest import run_ingest
+from bench.ingest import PATIENT_LOCATION, run_ingest
 from bench.servers import ryggrad_server
 from bench.synthea import load_bundles
 
@@ -99,23 +99,16 @@ def profile_http(load: str, backend: str, seconds: int, output: Path) -> Path:
 def profile_in_process(load: str, backend: str, output: Path) -> Path:
     from pyinstrument import Profiler
 
+    from bench.population_load import bench_server
     from fhir_server.http.caller import authenticate_caller
     from fhir_server.rest.messages import FhirRequest
-    from fhir_server.server import FhirServer
-    from fhir_server.settings import Settings
-    from fhir_server.storage.engine import Database
-    from fhir_server.storage.migrate import upgrade
 
     bundles = load_bundles(quick=True)
     with (
         tempfile.TemporaryDirectory(prefix="ryggrad-profile-") as tmp_name,
         temp_database(backend, Path(tmp_name) / "db") as url,
     ):
-        base = "http://127.0.0.1:8080/fhir"
-        settings = Settings(data_dir=Path(tmp_name), database_url=url, base_url=base, auth="dev")
-        db = Database(url)
-        upgrade(db, base_url=base)
-        server = FhirServer(settings, db=db)
+        server = bench_server(url, Path(tmp_name), auth="dev")
         server.warm_up()
         assert server.dev_issuer is not None
         credentials = {"authorization": f"Bearer {server.dev_issuer.mint('registry-admin')}"}
@@ -131,9 +124,9 @@ def profile_in_process(load: str, backend: str, output: Path) -> Path:
             if profiler.is_running:
                 profiler.stop()
             for entry in (answer.resource or {}).get("entry", []):
-                location = entry.get("response", {}).get("location", "")
-                if location.startswith("Patient/"):
-                    patients.append(location.split("/")[1])
+                found = PATIENT_LOCATION.search(str(entry.get("response", {}).get("location", "")))
+                if found:
+                    patients.append(found.group(1))
         if load == "read":
             profiler.start()
             for n in range(2000):

@@ -75,7 +75,11 @@ def _wait_healthy(server: RunningServer) -> None:
 
 
 def stop(server: RunningServer) -> None:
-    process = server.process
+    stop_process(server.process)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after ``STOP_GRACE_S``."""
     if process.poll() is not None:
         return
     process.terminate()

@@ -16,10 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Table, insert, select
 
 from bench.direct_insert import DirectResult
+from fhir_server.storage import pg_fast
 from fhir_server.storage.engine import Database
 from fhir_server.storage.migrate import upgrade
 from fhir_server.storage.schema import INDEX_TABLES, resource, resource_history
@@ -74,16 +74,8 @@ def _write(conn: Connection, table: Table, rows: list[dict[str, Any]], postgres:
         conn.execute(insert(table), rows)
         return
     columns = list(rows[0])
-    dbapi = conn.connection.dbapi_connection
-    assert dbapi is not None
-    with dbapi.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-        json_columns = {"content"} & set(columns)
-        for row in rows:
-            copy.write_row([_json_text(row[c]) if c in json_columns else row[c] for c in columns])
-
-
-def _json_text(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
+    values = [[pg_fast.json_text(row[c]) if c == "content" else row[c] for c in columns] for row in rows]
+    pg_fast.copy_batch(conn, (table, columns, values))
 
 
 def _chunks(stored: StoredRows, chunk_sizes: Sequence[int]) -> list[list[dict[str, Any]]]:

@@ -124,7 +124,11 @@ def _bulk_ingest(root: str, bundles: list[SyntheaBundle], uploads: int, auth: di
         "seconds": round(elapsed, 3),
         "resources_per_s": round(total / elapsed, 1),
         "batches": batches.as_json(),
-        "transactions": {"resources": resources, "seconds": round(seconds, 3), "resources_per_s": resources / seconds},
+        "transactions": {
+            "resources": resources,
+            "seconds": round(seconds, 3),
+            "resources_per_s": round(resources / seconds, 1),
+        },
     }
 
 

@@ -190,10 +190,8 @@ def serve(
         else:  # no SO_REUSEPORT to rely on: uvicorn's processes sharing one socket
             import uvicorn
 
-            config = processes.uvicorn_config(host, port)
-            grace = processes.GRACEFUL_SHUTDOWN_S
-            uvicorn.run(processes.APP, host=host, port=port, workers=workers, access_log=False,
-                        log_level=config.log_level, timeout_graceful_shutdown=grace)  # fmt: skip
+            uvicorn.run(processes.APP, host=host, port=port, workers=workers, access_log=False, log_level="info",
+                        timeout_graceful_shutdown=processes.GRACEFUL_SHUTDOWN_S)  # fmt: skip
     finally:
         if embedded is not None:
             embedded.terminate()  # warm shutdown: the task under way finishes
@@ -216,9 +214,12 @@ def worker_command(
     import sys
 
     if supervise:  # Celery can die of a broker outage ("Unrecoverable error"); a worker must come back by itself
+        from fhir_server.supervisor import supervise as run_supervised
+
         command = [sys.executable, "-m", "fhir_server.cli", "worker", "--no-supervise", f"--loglevel={loglevel}"]
         command += ([f"--concurrency={concurrency}"] if concurrency else []) + (["--beat"] if beat else [])
-        raise typer.Exit(_supervise(command))
+        child_setup = _stop_with_parent if sys.platform == "linux" else None
+        raise typer.Exit(run_supervised([command], "the worker", child_setup))
     from workers.celery_app import QUEUE
     from workers.celery_app import app as celery_app
 
@@ -237,41 +238,6 @@ def worker_command(
     if beat:
         argv += ["--beat", f"--schedule={(settings.data_dir / 'celerybeat-schedule').resolve()}"]
     celery_app.worker_main(argv)
-
-
-def _supervise(command: list[str]) -> int:
-    """Run ``command`` and run it again when it exits unless asked to stop (SIGTERM/SIGINT, passed on to it),
-    waiting 1 s, then twice as long each time it fails again quickly (at most 30 s)."""
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    stopping = False
-    child: subprocess.Popen | None = None
-
-    def stop(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-        if child is not None and child.poll() is None:
-            child.send_signal(signum)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    delay = 1.0
-    while True:
-        started = time.monotonic()
-        child = subprocess.Popen(command, preexec_fn=_stop_with_parent if sys.platform == "linux" else None)
-        code = child.wait()
-        if stopping:
-            return code
-        if time.monotonic() - started > 60:
-            delay = 1.0
-        console.print(f"[yellow]the worker exited ({code}); starting it again in {delay:g} s[/yellow]")
-        time.sleep(delay)
-        if stopping:
-            return code
-        delay = min(delay * 2, 30.0)
 
 
 @app.command("beat")

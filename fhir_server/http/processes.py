@@ -3,27 +3,21 @@
 Each process binds its own listening socket with ``SO_REUSEPORT``, so the kernel spreads new connections over
 them. (With one socket shared by every process, as uvicorn's own ``--workers`` does, the process that happens to
 be awake accepts every connection of a burst, and keep-alive clients stay on it: one core works, the others idle.)
-The parent starts the processes, starts a crashed one again, and passes SIGTERM/SIGINT on: each finishes the
-requests under way (uvicorn's graceful shutdown) and exits, and then so does the parent."""
+The parent keeps them running (``fhir_server.supervisor``: a crashed one is started again; SIGTERM/SIGINT passed
+on, each finishes the requests under way and exits, and then so does the parent)."""
 
 from __future__ import annotations
 
-import logging
-import signal
 import socket
-import subprocess
 import sys
-import time
 from collections.abc import Callable
-from types import FrameType
 
 import uvicorn
 
-log = logging.getLogger("ryggrad.serve")
+from fhir_server.supervisor import supervise
 
 APP = "fhir_server.http.asgi:app"
 GRACEFUL_SHUTDOWN_S = 20
-RESTART_DELAY_S = 1.0
 
 
 def uvicorn_config(host: str, port: int) -> uvicorn.Config:
@@ -55,41 +49,8 @@ def serve_one(host: str, port: int, reuse_port: bool = False) -> None:
 
 
 def serve_many(host: str, port: int, processes: int, child_setup: Callable[[], None] | None = None) -> int:
-    """``processes`` API processes on ``host:port``, each its own socket; returns when they have all stopped."""
+    """``processes`` API processes on ``host:port``, each its own socket, kept running (``supervisor``); returns
+    when they have all stopped."""
     command = [sys.executable, "-m", "fhir_server.cli", "serve", "--no-worker", "--reuse-port"]
     command += ["--host", host, "--port", str(port)]
-    stopping = False
-
-    def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(command, preexec_fn=child_setup)
-
-    children = [start() for _ in range(processes)]
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signum)
-
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        while not stopping:
-            for i, child in enumerate(children):
-                if child.poll() is not None and not stopping:
-                    log.warning("API process %d exited (%s); starting it again", child.pid, child.returncode)
-                    time.sleep(RESTART_DELAY_S)
-                    if not stopping:
-                        children[i] = start()
-            time.sleep(0.2)
-        deadline = time.monotonic() + GRACEFUL_SHUTDOWN_S + 10
-        for child in children:
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
-        return 0
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    return supervise([command] * processes, "an API process", child_setup, GRACEFUL_SHUTDOWN_S + 10)

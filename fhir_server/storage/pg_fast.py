@@ -35,11 +35,11 @@ def _driver(conn: Connection) -> psycopg.Connection[Any]:
 
 
 @contextmanager
-def _as_sqlalchemy_errors(statement: str, conn: Connection | None = None) -> Iterator[None]:
+def _as_sqlalchemy_errors(statement: str, conn: Connection) -> Iterator[None]:
     try:
         yield
     except psycopg.Error as exc:
-        if conn is not None and isinstance(exc, psycopg.OperationalError):
+        if isinstance(exc, psycopg.OperationalError):
             conn.invalidate()  # as SQLAlchemy does on a lost connection: it is not handed out again
         raise DBAPIError.instance(statement, None, exc, psycopg.Error, hide_parameters=True) from exc
 
@@ -98,14 +98,15 @@ def write(conn: Connection, batches: Sequence[Batch], delete_rids: Sequence[int]
     big = [b for b in batches if len(b[2]) >= COPY_FROM]
     for batch in big:
         if batch[0] in (resource, resource_history):
-            _copy(conn, batch)
+            copy_batch(conn, batch)
     _pipeline(conn, [b for b in batches if 0 < len(b[2]) < COPY_FROM], delete_rids)
     for batch in big:
         if batch[0] not in (resource, resource_history):
-            _copy(conn, batch)
+            copy_batch(conn, batch)
 
 
-def _copy(conn: Connection, batch: Batch) -> None:
+def copy_batch(conn: Connection, batch: Batch) -> None:
+    """The batch's rows by COPY."""
     table, columns, rows = batch
     statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
     with _as_sqlalchemy_errors(statement, conn), _driver(conn).cursor() as cursor, cursor.copy(statement) as copy:
